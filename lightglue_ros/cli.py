@@ -1,0 +1,42 @@
+"""`lightglue-vo`: one entry point, one module per subcommand in `lightglue_ros.commands`.
+
+Each command module defines `HELP`, `add_arguments(parser)` and `run(args) -> int`. Modules are imported
+only when their command runs, so `lightglue-vo synth` does not pay for loading torch models.
+"""
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "match": "match two images and print / save the matches",
+    "bench": "benchmark ours against the official implementation",
+    "fetch-weights": "download or copy model weights into the cache (for air-gapped robots)",
+    "run": "run visual odometry offline on images, a video or a bag",
+    "synth": "render a synthetic sequence with exact ground truth",
+    "demo": "synthetic camera -> vo_node over DDS, scored against ground truth",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"lightglue_ros.commands.{name.replace('-', '_')}")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="lightglue-vo", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    # Parse the command name first, then let that command's module define the rest.
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        parser.parse_args(argv)
+        return 2
+    name, rest = argv[0], argv[1:]
+    module = _module(name)
+    cmd_parser = argparse.ArgumentParser(prog=f"lightglue-vo {name}", description=COMMANDS[name])
+    module.add_arguments(cmd_parser)
+    return int(module.run(cmd_parser.parse_args(rest)) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""ament_python package that also installs with pip (``pip install .[ros]`` in a plain venv)."""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "lightglue_ros"
+
+# A sourced ROS 2 install already provides these; in a plain venv they come from PyPI.
+ROS_FROM_PYPI = [
+    "ros-rclpy",
+    "ros-sensor-msgs",
+    "ros-nav-msgs",
+    "ros-geometry-msgs",
+    "ros-std-msgs",
+    "ros-std-srvs",
+    "ros-diagnostic-msgs",
+    "ros-visualization-msgs",
+    "ros-rosgraph-msgs",
+    "ros-rmw-fastrtps-cpp",
+]
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        (f"share/{PACKAGE}/rviz", glob("rviz/*.rviz")),
+    ],
+    python_requires=">=3.10",
+    install_requires=[
+        "torch>=2.1",
+        "numpy",
+        "scipy",
+        "opencv-python-headless",
+        "pyyaml",
+        "tqdm",
+        "matplotlib",
+        "rosbags",
+        "evo",
+    ],
+    extras_require={
+        "ros": ROS_FROM_PYPI,
+        "test": ["pytest", "pytest-timeout"],
+    },
+    zip_safe=True,
+    maintainer="lightglue_ros developers",
+    maintainer_email="dev@lightglue-ros.invalid",
+    description="Real-time visual odometry on learned features (SuperPoint/ALIKED + LightGlue) for ROS 2.",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "lightglue-vo = lightglue_ros.cli:main",
+        ],
+    },
+)
