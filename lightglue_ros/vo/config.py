@@ -1,0 +1,99 @@
+"""Every knob of the tracking frontend, in one place.
+
+`VOConfig` is the single source of parameter defaults: the ROS node declares its parameters from these fields
+(name, default, description, range), `config/*.yaml` mirrors them, and the offline runner builds one from its
+command line. Each field's metadata carries a `description` and, for numbers, an inclusive `range`; string
+choices carry `choices`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict
+
+
+def knob(default, description: str, range=None, choices=None):
+    """A config field with the documentation the node turns into a ParameterDescriptor."""
+    meta: Dict[str, Any] = {"description": description}
+    if range is not None:
+        meta["range"] = range
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class VOConfig:
+    # --- features and matching -------------------------------------------------------------------------
+    features: str = knob("aliked", "Local features fed to LightGlue. SuperPoint's weights are non-commercial "
+                         "and must be supplied by the user; ALIKED's are available offline.",
+                         choices=("superpoint", "aliked", "disk"))
+    max_keypoints: int = knob(1024, "Keypoints extracted per image (top-k by score).", range=(64, 8192))
+    resize: int = knob(640, "Resize images so the longer side has this many pixels before extraction "
+                       "(0 keeps the input size). Keypoints are reported in input pixels.", range=(0, 4096))
+    device: str = knob("auto", "Compute device; 'auto' picks CUDA when available, else CPU.",
+                       choices=("auto", "cpu", "cuda"))
+    precision: str = knob("auto", "Matcher precision; 'auto' is fp16 on CUDA and fp32 on CPU.",
+                          choices=("auto", "fp32", "fp16", "bf16"))
+    depth_confidence: float = knob(0.95, "LightGlue early stopping: stop when this fraction of points is "
+                                   "confident (-1 disables).", range=(-1.0, 1.0))
+    width_confidence: float = knob(0.99, "LightGlue point pruning confidence (-1 disables).", range=(-1.0, 1.0))
+    filter_threshold: float = knob(0.1, "Minimum LightGlue match score.", range=(0.0, 1.0))
+    weights_dir: str = knob("", "Weight cache directory ('' = ~/.cache/lightglue_ros).")
+
+    # --- geometry --------------------------------------------------------------------------------------
+    ransac_threshold_px: float = knob(1.0, "Essential-matrix RANSAC inlier threshold in pixels.",
+                                      range=(0.1, 20.0))
+    ransac_confidence: float = knob(0.9999, "RANSAC confidence.", range=(0.5, 1.0))
+    ransac_max_iters: int = knob(10000, "RANSAC iteration cap.", range=(100, 1000000))
+    min_inliers: int = knob(20, "Fewer essential-matrix inliers than this and the frame is not tracked.",
+                            range=(5, 10000))
+    min_parallax_px: float = knob(2.0, "Median inlier parallax (pixels, rotation compensated) below which "
+                                  "translation is unobservable and only rotation is updated.",
+                                  range=(0.0, 100.0))
+
+    # --- keyframe policy -------------------------------------------------------------------------------
+    keyframe_min_inliers: int = knob(150, "New keyframe when inliers to the keyframe drop below this.",
+                                     range=(5, 10000))
+    keyframe_min_inlier_ratio: float = knob(0.4, "New keyframe when the inlier ratio drops below this.",
+                                            range=(0.0, 1.0))
+    keyframe_max_parallax_px: float = knob(60.0, "New keyframe when the median parallax exceeds this.",
+                                           range=(1.0, 1000.0))
+    keyframe_max_age: int = knob(30, "New keyframe after this many frames at the latest.", range=(1, 100000))
+
+    # --- tracking state --------------------------------------------------------------------------------
+    lost_after_failures: int = knob(3, "Consecutive failed frames before the state becomes LOST.",
+                                    range=(1, 1000))
+
+    # --- scale -----------------------------------------------------------------------------------------
+    use_depth: bool = knob(True, "Take metric scale from an aligned depth image when one is given.")
+    depth_min_m: float = knob(0.1, "Depth readings below this (metres) are ignored.", range=(0.0, 100.0))
+    depth_max_m: float = knob(10.0, "Depth readings above this (metres) are ignored.", range=(0.0, 1000.0))
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field out of its range or choices."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            choices = f.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise ValueError(f"{f.name}={value!r}: must be one of {', '.join(choices)}")
+            lo_hi = f.metadata.get("range")
+            if lo_hi is not None:
+                lo, hi = lo_hi
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                    raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "VOConfig":
+        """Build from a mapping (YAML, ROS parameters); unknown keys are an error, not silently ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown VO parameter(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
