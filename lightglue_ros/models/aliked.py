@@ -1,0 +1,320 @@
+"""ALIKED: A Lighter Keypoint and Descriptor Extraction Network via Deformable Transformation
+(Zhao, Wu, Chen, Chen, Xu, Li; IEEE TIM 2023).
+
+Our implementation of the official architecture and inference, in plain PyTorch: the deformable convolution is
+written here with grid_sample (no torchvision). The official checkpoints (aliked-t16, aliked-n16, aliked-n16rot,
+aliked-n32; BSD-3 licence, fine for commercial use) load as they are, key for key.
+
+    image (B x 3 x H x W, padded to a multiple of 32)
+        → encoder: block1 (conv) | /2 block2 (residual conv) | /4 block3 (residual DCN) | /4 block4 (residual DCN)
+        → aggregation: each scale to dim/4 channels (1x1 conv), upsampled to full resolution, concatenated
+        → score map (small conv head, sigmoid) and dense feature map (L2-normalised)
+        → detection: NMS, border removal, threshold or top-k, soft-argmax refinement in the NMS window
+        → SDDH descriptors: per keypoint, M sampling positions predicted from a K x K patch, features sampled there,
+          projected and summed with per-position weights, L2-normalised
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.utils import _pair
+
+from .lightglue import load_state_dict_checked
+from .superpoint import non_maximum_suppression
+
+# Channels of block1..block4, descriptor dimension, SDDH patch size K and number of sampling positions M.
+CONFIGS = {
+    "aliked-t16": {"channels": (8, 16, 32, 64), "dim": 64, "patch_size": 3, "num_positions": 16},
+    "aliked-n16": {"channels": (16, 32, 64, 128), "dim": 128, "patch_size": 3, "num_positions": 16},
+    "aliked-n16rot": {"channels": (16, 32, 64, 128), "dim": 128, "patch_size": 3, "num_positions": 16},
+    "aliked-n32": {"channels": (16, 32, 64, 128), "dim": 128, "patch_size": 3, "num_positions": 32},
+}
+PAD_TO = 32            # the encoder downsamples 32x in total
+MAX_KEYPOINTS = 20000  # cap when no max_num_keypoints is given (official n_limit)
+SOFTMAX_TEMPERATURE = 0.1  # of the soft-argmax refinement (official value)
+
+
+def deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
+                  stride=1, padding=0, dilation=1, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Modulated deformable convolution (DCNv2), numerically like torchvision.ops.deform_conv2d (one group).
+
+    x: B x C x H x W; weight: O x C x kh x kw; offset: B x 2*kh*kw x Ho x Wo, (dy, dx) per kernel tap, taps in
+    row-major order; mask: None or B x kh*kw x Ho x Wo. Each tap reads x bilinearly at its regular position plus its
+    offset; pixels outside the image read as zero.
+    """
+    b, c, h, w = x.shape
+    out_channels, in_channels, kh, kw = weight.shape
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    taps = kh * kw
+    ho, wo = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if in_channels != c or offset.shape != (b, 2 * taps, ho, wo):
+        raise ValueError(f"deform_conv2d: input {tuple(x.shape)}, weight {tuple(weight.shape)} and offset "
+                         f"{tuple(offset.shape)} do not fit (expected offset {(b, 2 * taps, ho, wo)})")
+    if mask is not None and mask.shape != (b, taps, ho, wo):
+        raise ValueError(f"deform_conv2d: mask {tuple(mask.shape)}, expected {(b, taps, ho, wo)}")
+
+    arange = lambda n, step: torch.arange(n, device=x.device, dtype=x.dtype) * step  # noqa: E731
+    tap_y, tap_x = torch.meshgrid(arange(kh, dh), arange(kw, dw), indexing="ij")
+    offset = offset.view(b, taps, 2, ho, wo)
+    sample_y = (arange(ho, sh) - ph).view(1, 1, ho, 1) + tap_y.reshape(1, taps, 1, 1) + offset[:, :, 0]
+    sample_x = (arange(wo, sw) - pw).view(1, 1, 1, wo) + tap_x.reshape(1, taps, 1, 1) + offset[:, :, 1]
+    # grid_sample's zero padding weighs out-of-image corners by zero, as torchvision does. Normalising with
+    # align_corners=False needs no division by (size - 1), so 1-pixel-wide maps work too.
+    grid = torch.stack(((2 * sample_x + 1) / w - 1, (2 * sample_y + 1) / h - 1), dim=-1)
+    sampled = F.grid_sample(x, grid.view(b, taps * ho, wo, 2), mode="bilinear", padding_mode="zeros",
+                            align_corners=False).view(b, c, taps, ho, wo)
+    if mask is not None:
+        sampled = sampled * mask[:, None]
+    out = weight.reshape(out_channels, c * taps) @ sampled.view(b, c * taps, ho * wo)
+    if bias is not None:
+        out = out + bias[:, None]
+    return out.view(b, out_channels, ho, wo)
+
+
+class DeformableConv2d(nn.Module):
+    """3x3 deformable convolution whose offsets come from a regular 3x3 convolution of the same input.
+
+    ALIKED's checkpoints use no modulation mask. Offsets are clamped to a quarter of the map size, as trained.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.padding = kernel_size // 2
+        self.offset_conv = nn.Conv2d(in_channels, 2 * kernel_size ** 2, kernel_size, padding=self.padding, bias=True)
+        self.regular_conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=self.padding, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        max_offset = max(x.shape[-2:]) / 4.0
+        offset = self.offset_conv(x).clamp(-max_offset, max_offset)
+        return deform_conv2d(x, offset, self.regular_conv.weight, self.regular_conv.bias, padding=self.padding)
+
+
+class ConvBlock(nn.Module):
+    """Two 3x3 convolutions (regular or deformable) with batch norm and SELU; with `residual`, a 1x1 convolution
+    of the input is added before the last activation (the official ResBlock)."""
+
+    def __init__(self, in_channels: int, out_channels: int, deformable: bool = False, residual: bool = False):
+        super().__init__()
+        conv = DeformableConv2d if deformable else (lambda i, o: nn.Conv2d(i, o, 3, padding=1, bias=False))
+        self.conv1, self.bn1 = conv(in_channels, out_channels), nn.BatchNorm2d(out_channels)
+        self.conv2, self.bn2 = conv(out_channels, out_channels), nn.BatchNorm2d(out_channels)
+        self.downsample = nn.Conv2d(in_channels, out_channels, 1) if residual else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn2(self.conv2(F.selu(self.bn1(self.conv1(x)))))
+        if self.downsample is not None:
+            y = y + self.downsample(x)
+        return F.selu(y)
+
+
+class SDDH(nn.Module):
+    """Sparse Deformable Descriptor Head: a descriptor per keypoint from M learnt sampling positions around it."""
+
+    def __init__(self, dim: int, patch_size: int, num_positions: int):
+        super().__init__()
+        self.patch_size, self.num_positions = patch_size, num_positions
+        # Offsets (x for the M positions, then y) from the K x K feature patch at the keypoint.
+        self.offset_conv = nn.Sequential(
+            nn.Conv2d(dim, 2 * num_positions, patch_size, bias=True), nn.SELU(),
+            nn.Conv2d(2 * num_positions, 2 * num_positions, 1, bias=True))
+        self.sf_conv = nn.Conv2d(dim, dim, 1, bias=False)  # projects each sampled feature
+        self.agg_weights = nn.Parameter(torch.rand(num_positions, dim, dim))  # one dim x dim map per position
+
+    def patches(self, features: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
+        """K x K patches (N x C x K x K) of one C x H x W map around the pixels containing the keypoints.
+
+        As in the official code, the patch is moved inside the map and also never touches its last row/column.
+        """
+        _, h, w = features.shape
+        k = self.patch_size
+        size = torch.tensor([w, h], device=keypoints.device)
+        corner = torch.minimum((keypoints.long() - k // 2).clamp(min=0), size - 1 - k)
+        steps = torch.arange(k, device=keypoints.device)
+        rows = (corner[:, 1, None] + steps)[:, :, None]  # N x K x 1
+        cols = (corner[:, 0, None] + steps)[:, None, :]  # N x 1 x K
+        return features[:, rows, cols].transpose(0, 1)
+
+    def forward(self, features: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
+        """One C x H x W feature map, N x 2 keypoints (x, y pixels) → N x C unit descriptors."""
+        c, h, w = features.shape
+        n = len(keypoints)
+        max_offset = max(h, w) / 4.0
+        offsets = self.offset_conv(self.patches(features, keypoints)).clamp(-max_offset, max_offset)
+        offsets = offsets.view(n, 2, self.num_positions).transpose(1, 2)  # N x M x (dx, dy)
+        last = torch.tensor([w - 1, h - 1], device=features.device, dtype=features.dtype)
+        positions = (keypoints[:, None] + offsets) / last * 2 - 1
+        sampled = F.grid_sample(features[None], positions.reshape(1, n * self.num_positions, 1, 2), mode="bilinear",
+                                align_corners=True)  # 1 x C x N*M x 1
+        sampled = sampled.view(c, n, self.num_positions).transpose(0, 1)  # N x C x M
+        projected = F.selu(self.sf_conv(sampled[..., None])[..., 0])
+        descriptors = torch.einsum("ncm,mcd->nd", projected, self.agg_weights)
+        return F.normalize(descriptors, p=2, dim=1)
+
+
+def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int]
+                     ) -> torch.Tensor:
+    """Flat indices of the keypoints of one H x W score map: NMS maxima, not within `radius` of the border, and
+
+    - threshold > 0: score > threshold (if none, above the map's mean), the best `max_keypoints` if more,
+      else in row-major order;
+    - threshold <= 0 and max_keypoints: the `max_keypoints` best (top-k);
+    - threshold <= 0, no max_keypoints: above the map's mean.
+    """
+    maxima = non_maximum_suppression(scores[None], radius)[0]
+    maxima[:radius], maxima[:, :radius] = 0, 0
+    maxima[-radius:], maxima[:, -radius:] = 0, 0
+    maxima = maxima.flatten()
+    if threshold <= 0 and max_keypoints:
+        return maxima.topk(min(max_keypoints, len(maxima))).indices
+    selected = (maxima > threshold).nonzero()[:, 0] if threshold > 0 else maxima.new_zeros(0, dtype=torch.long)
+    if len(selected) == 0:
+        selected = (maxima > scores.mean()).nonzero()[:, 0]
+    limit = max_keypoints or MAX_KEYPOINTS
+    if len(selected) > limit:
+        selected = selected[maxima[selected].sort(descending=True).indices[:limit]]
+    return selected
+
+
+def refine_keypoints(scores: torch.Tensor, indices: torch.Tensor, radius: int) -> torch.Tensor:
+    """Sub-pixel keypoints (N x 2, x y pixels): soft-argmax of the scores in the (2r+1)² window at each maximum.
+
+    The window lies inside the map: keypoints are at least `radius` pixels from the border.
+    """
+    h, w = scores.shape
+    y, x = indices // w, indices % w
+    steps = torch.arange(-radius, radius + 1, device=scores.device)
+    dy, dx = torch.meshgrid(steps, steps, indexing="ij")  # window taps in row-major order
+    window = scores[y[:, None] + dy.flatten(), x[:, None] + dx.flatten()]  # N x (2r+1)²
+    weights = ((window - window.max(dim=1, keepdim=True).values) / SOFTMAX_TEMPERATURE).exp()
+    taps = torch.stack((dx.flatten(), dy.flatten()), dim=1).to(scores.dtype)
+    residual = weights @ taps / weights.sum(dim=1, keepdim=True)
+    return torch.stack((x, y), dim=1).to(scores.dtype) + residual
+
+
+def best_common_subset(scores: list) -> list:
+    """Indices that give a batch's images the same number of keypoints, the smallest count: each image keeps its
+    best-scoring ones, in their original order (no padding that would look like features)."""
+    n = min(len(s) for s in scores)
+    return [s.topk(n).indices.sort().values for s in scores]
+
+
+def sample_scores(scores: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
+    """Bilinear score (N) of one H x W map at sub-pixel keypoints (N x 2, x y pixels)."""
+    h, w = scores.shape
+    grid = keypoints / torch.tensor([w - 1, h - 1], device=scores.device, dtype=scores.dtype) * 2 - 1
+    return F.grid_sample(scores[None, None], grid[None, None], mode="bilinear", align_corners=True)[0, 0, 0]
+
+
+class ALIKED(nn.Module):
+    default_conf = {
+        "model_name": "aliked-n16",     # one of CONFIGS; the weights of the same name are loaded
+        "max_num_keypoints": -1,        # keep at most this many best-scoring keypoints (-1 or None: all, up to 20000)
+        "detection_threshold": 0.2,     # minimum score of a keypoint; <= 0 with max_num_keypoints: plain top-k
+        "nms_radius": 2,                # NMS, border and sub-pixel refinement window radius in pixels (trained: 2)
+    }
+    required_channels = 3  # RGB; a grayscale image is repeated to three channels
+
+    def __init__(self, conf: Optional[dict] = None, weights: Union[str, Path, None, bool] = None):
+        super().__init__()
+        self.conf = conf = {**self.default_conf, **(conf or {})}
+        unknown = sorted(set(conf) - set(self.default_conf))
+        if unknown:
+            raise ValueError(f"ALIKED: unknown configuration keys {unknown}, expected {sorted(self.default_conf)}")
+        if conf["model_name"] not in CONFIGS:
+            raise ValueError(f"ALIKED: unknown model_name {conf['model_name']!r}, expected one of {sorted(CONFIGS)}")
+        k = conf["max_num_keypoints"]
+        if k is not None and (not isinstance(k, int) or (k <= 0 and k != -1)):
+            raise ValueError(f"ALIKED: max_num_keypoints must be a positive int, -1 or None, got {k!r}")
+        if not isinstance(conf["nms_radius"], int) or conf["nms_radius"] < 1:
+            raise ValueError(f"ALIKED: nms_radius must be an int >= 1, got {conf['nms_radius']!r}")
+
+        cfg = CONFIGS[conf["model_name"]]
+        c1, c2, c3, c4 = cfg["channels"]
+        dim = cfg["dim"]
+        # Attribute names are the official checkpoint's keys.
+        self.block1 = ConvBlock(3, c1)
+        self.block2 = ConvBlock(c1, c2, residual=True)
+        self.block3 = ConvBlock(c2, c3, deformable=True, residual=True)
+        self.block4 = ConvBlock(c3, c4, deformable=True, residual=True)
+        self.conv1, self.conv2, self.conv3, self.conv4 = (
+            nn.Conv2d(c, dim // 4, 1, bias=False) for c in (c1, c2, c3, c4))
+        self.score_head = nn.Sequential(
+            nn.Conv2d(dim, 8, 1, bias=False), nn.SELU(),
+            nn.Conv2d(8, 4, 3, padding=1, bias=False), nn.SELU(),
+            nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.SELU(),
+            nn.Conv2d(4, 1, 3, padding=1, bias=False))
+        self.desc_head = SDDH(dim, cfg["patch_size"], cfg["num_positions"])
+
+        if weights is None:
+            from .weights import resolve_weights
+            weights = resolve_weights(conf["model_name"])
+        if weights is not False:  # False: random initialisation, for tests
+            self.load_checkpoint(weights)
+        self.eval()
+
+    def load_checkpoint(self, path: Union[str, Path]) -> None:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+        if not isinstance(state, dict):
+            raise ValueError(f"ALIKED: checkpoint {path} holds a {type(state).__name__}, not a state dict")
+        load_state_dict_checked(self, state, source=str(path))
+
+    def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """B x 3 x H x W → unit feature map (B x dim x H x W) and score map (B x H x W) in [0, 1]."""
+        h, w = image.shape[-2:]
+        pad_h, pad_w = -h % PAD_TO, -w % PAD_TO
+        # Replicate padding, split as evenly as possible (the extra pixel goes to the bottom/right).
+        padding = (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2)
+        x1 = self.block1(F.pad(image, padding, mode="replicate"))
+        x2 = self.block2(F.avg_pool2d(x1, 2))
+        x3 = self.block3(F.avg_pool2d(x2, 4))
+        x4 = self.block4(F.avg_pool2d(x3, 4))
+        size = x1.shape[-2:]
+        aggregated = torch.cat([F.selu(self.conv1(x1))] + [
+            F.interpolate(F.selu(conv(x)), size=size, mode="bilinear", align_corners=True)
+            for conv, x in ((self.conv2, x2), (self.conv3, x3), (self.conv4, x4))], dim=1)
+        scores = torch.sigmoid(self.score_head(aggregated))[:, 0]
+        features = F.normalize(aggregated, p=2, dim=1)
+        crop = (..., slice(padding[2], padding[2] + h), slice(padding[0], padding[0] + w))
+        return features[crop], scores[crop]
+
+    @torch.inference_mode()
+    def forward(self, data: dict) -> dict:
+        """{"image": B x 3 x H x W RGB in [0, 1] (or B x 1 x H x W)} → keypoints (B x N x 2, x y pixels),
+        keypoint_scores (B x N), descriptors (B x N x dim, unit norm).
+
+        A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
+        best-scoring keypoints (in their original order).
+        """
+        image = self.check_image(data)
+        if image.shape[1] == 1:
+            image = image.expand(-1, 3, -1, -1)
+        features, score_maps = self.dense_maps(image)
+        conf = self.conf
+        radius, limit = conf["nms_radius"], conf["max_num_keypoints"]
+        limit = None if limit == -1 else limit
+        keypoints, scores = [], []
+        for score_map in score_maps:
+            indices = select_keypoints(score_map, radius, conf["detection_threshold"], limit)
+            keypoints.append(refine_keypoints(score_map, indices, radius))
+            scores.append(sample_scores(score_map, keypoints[-1]))
+        kept = best_common_subset(scores)
+        keypoints = [k[i] for k, i in zip(keypoints, kept)]
+        scores = [s[i] for s, i in zip(scores, kept)]
+        descriptors = [self.desc_head(f, k) if len(k) else f.new_zeros(0, len(f)) for f, k in zip(features, keypoints)]
+        return {"keypoints": torch.stack(keypoints), "keypoint_scores": torch.stack(scores),
+                "descriptors": torch.stack(descriptors)}
+
+    def check_image(self, data: dict) -> torch.Tensor:
+        image = data.get("image") if isinstance(data, dict) else None
+        if not isinstance(image, torch.Tensor):
+            raise ValueError("ALIKED: expected data = {'image': tensor B x 3 x H x W}")
+        if image.ndim != 4 or image.shape[1] not in (1, 3) or not image.is_floating_point():
+            raise ValueError(f"ALIKED: expected a float B x 3 x H x W RGB (or B x 1 x H x W) image in [0, 1], "
+                             f"got {image.dtype} {tuple(image.shape)}")
+        if image.shape[0] == 0 or min(image.shape[-2:]) < 16:
+            raise ValueError(f"ALIKED: image batch {tuple(image.shape)} is empty or smaller than 16x16 pixels")
+        return image
