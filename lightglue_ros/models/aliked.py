@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.utils import _pair
 
-from .lightglue import load_state_dict_checked
+from .weights import load_weights
 from .superpoint import non_maximum_suppression
 
 # Channels of block1..block4, descriptor dimension, SDDH patch size K and number of sampling positions M.
@@ -249,18 +249,8 @@ class ALIKED(nn.Module):
             nn.Conv2d(4, 1, 3, padding=1, bias=False))
         self.desc_head = SDDH(dim, cfg["patch_size"], cfg["num_positions"])
 
-        if weights is None:
-            from .weights import resolve_weights
-            weights = resolve_weights(conf["model_name"])
-        if weights is not False:  # False: random initialisation, for tests
-            self.load_checkpoint(weights)
+        load_weights(self, weights, conf["model_name"])
         self.eval()
-
-    def load_checkpoint(self, path: Union[str, Path]) -> None:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-        if not isinstance(state, dict):
-            raise ValueError(f"ALIKED: checkpoint {path} holds a {type(state).__name__}, not a state dict")
-        load_state_dict_checked(self, state, source=str(path))
 
     def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """B x 3 x H x W → unit feature map (B x dim x H x W) and score map (B x H x W) in [0, 1]."""

@@ -15,7 +15,7 @@ from kornia.feature import DISK as KorniaDISK
 from torch import nn
 
 from .aliked import best_common_subset
-from .lightglue import load_state_dict_checked
+from .weights import load_weights
 
 
 class DISK(nn.Module):
@@ -41,19 +41,8 @@ class DISK(nn.Module):
         if not isinstance(window, int) or window < 1 or window % 2 == 0:
             raise ValueError(f"DISK: nms_window_size must be an odd int >= 1, got {window!r}")
         self.model = KorniaDISK(desc_dim=self.descriptor_dim)
-        if weights is None:
-            from .weights import resolve_weights
-            weights = resolve_weights("disk")
-        if weights is not False:  # False: random initialisation, for tests
-            self.load_checkpoint(weights)
+        load_weights(self.model, weights, "disk", adapt=extractor_state)
         self.eval()
-
-    def load_checkpoint(self, path: Union[str, Path]) -> None:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-        # The official training code saves {"extractor": U-Net state dict}; kornia's module uses the same keys.
-        if not isinstance(state, dict) or not isinstance(state.get("extractor"), dict):
-            raise ValueError(f"DISK: checkpoint {path} is not an official DISK checkpoint (no 'extractor' state dict)")
-        load_state_dict_checked(self.model, state["extractor"], source=str(path))
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
@@ -85,3 +74,10 @@ class DISK(nn.Module):
             "keypoint_scores": torch.stack([f.detection_scores[i] for f, i in zip(features, kept)]).to(image.dtype),
             "descriptors": torch.stack([f.descriptors[i] for f, i in zip(features, kept)]).to(image.dtype),
         }
+
+
+def extractor_state(state: dict) -> dict:
+    """The official training code saves {"extractor": U-Net state dict}; kornia's module uses the same keys."""
+    if not isinstance(state.get("extractor"), dict):
+        raise ValueError("DISK: not an official DISK checkpoint (no 'extractor' state dict)")
+    return state["extractor"]

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .weights import load_weights
 
 # Descriptor size and checkpoint name of each supported feature type.
 FEATURES = {
@@ -211,20 +213,13 @@ class LightGlue(nn.Module):
         self.log_assignment = nn.ModuleList([MatchAssignment(dim) for _ in range(layers)])
         self.token_confidence = nn.ModuleList([TokenConfidence(dim) for _ in range(layers - 1)])
         self.confidence_thresholds = [self.confidence_threshold(i) for i in range(layers)]
-        if weights is None:
-            from .weights import resolve_weights
-            weights = resolve_weights(FEATURES[features]["weights"])
-        if weights is not False:  # False: random initialisation, for tests
-            self.load_checkpoint(weights)
+        load_weights(self, weights, FEATURES[features]["weights"],
+                     adapt=lambda state: upgrade_state_dict(state, conf["num_heads"]))
         self.eval()
 
     def confidence_threshold(self, layer: int) -> float:
         """Points above this confidence count as settled; stricter in early layers."""
         return min(max(0.8 + 0.1 * math.exp(-4.0 * layer / self.conf["n_layers"]), 0.0), 1.0)
-
-    def load_checkpoint(self, path) -> None:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-        load_state_dict_checked(self, upgrade_state_dict(state, self.conf["num_heads"]), source=str(path))
 
     # --- inference ---------------------------------------------------------------------------------------
 
@@ -381,22 +376,3 @@ def reorder_qkv(weight: torch.Tensor, num_heads: int) -> torch.Tensor:
     pairs_apart = torch.cat([torch.arange(0, head_dim, 2), torch.arange(1, head_dim, 2)])
     q, k, v = per_head
     return torch.stack([q[:, pairs_apart], k[:, pairs_apart], v]).reshape(weight.shape)
-
-
-def load_state_dict_checked(module: nn.Module, state: dict, source: str,
-                            ignore: Sequence[str] = ()) -> None:
-    """load_state_dict with one readable error listing missing, unexpected and misshapen keys."""
-    expected = module.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected and not k.startswith(tuple(ignore))]
-    misshapen = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-                 for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
-    if missing or unexpected or misshapen:
-        problems = [f"{label} ({len(keys)}): {', '.join(keys[:8])}{' …' if len(keys) > 8 else ''}"
-                    for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                        ("misshapen", misshapen)) if keys]
-        raise ValueError(f"{type(module).__name__}: checkpoint {source} does not fit the model: "
-                         + "; ".join(problems))
-    module.load_state_dict({k: state[k] for k in expected})
-
-

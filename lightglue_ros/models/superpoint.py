@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .lightglue import load_state_dict_checked
+from .weights import load_weights
 
 CELL = 8  # pixels per side of a detector/descriptor cell: the encoder pools three times by 2
 
@@ -100,18 +100,8 @@ class SuperPoint(nn.Module):
         # Descriptor head.
         self.convDa, self.convDb = conv3x3(c4, c5), nn.Conv2d(c5, conf["descriptor_dim"], kernel_size=1)
 
-        if weights is None:
-            from .weights import resolve_weights
-            weights = resolve_weights("superpoint")
-        if weights is not False:  # False: random initialisation, for tests
-            self.load_checkpoint(weights)
+        load_weights(self, weights, "superpoint")
         self.eval()
-
-    def load_checkpoint(self, path: Union[str, Path]) -> None:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-        if not isinstance(state, dict):
-            raise ValueError(f"SuperPoint: checkpoint {path} holds a {type(state).__name__}, not a state dict")
-        load_state_dict_checked(self, state, source=str(path))
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         """B x 1 x H x W → B x 128 x H/8 x W/8 shared features."""

@@ -23,7 +23,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 CACHE_ENV = "LIGHTGLUE_ROS_WEIGHTS"
 DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation; an offline robot should fall through to the mirror quickly
@@ -219,3 +219,37 @@ def resolve_weights(name: str, path: Union[str, Path, None] = None, cache_dir: U
     Raises WeightsNotFound (a FileNotFoundError) listing every source tried, ValueError for an unknown name.
     """
     return resolve_weights_with_source(name, path, cache_dir, allow_download)[0]
+
+
+def load_weights(module, weights, name: str, adapt=None) -> None:
+    """Load a checkpoint into `module`: `weights` is a path, None (resolve the official `name`), or False (keep
+    the random initialisation, for tests). `adapt` maps the loaded state dict to the module's layout."""
+    if weights is False:
+        return
+    path = resolve_weights(name) if weights is None else weights
+    import torch
+
+    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{type(module).__name__}: checkpoint {path} holds a {type(state).__name__}, "
+                         "not a state dict")
+    load_state_dict_checked(module, adapt(state) if adapt else state, source=str(path))
+
+
+def load_state_dict_checked(module, state: dict, source: str,
+                            ignore: Sequence[str] = ()) -> None:
+    """load_state_dict with one readable error listing missing, unexpected and misshapen keys."""
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected and not k.startswith(tuple(ignore))]
+    misshapen = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+                 for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or unexpected or misshapen:
+        problems = [f"{label} ({len(keys)}): {', '.join(keys[:8])}{' …' if len(keys) > 8 else ''}"
+                    for label, keys in (("missing", missing), ("unexpected", unexpected),
+                                        ("misshapen", misshapen)) if keys]
+        raise ValueError(f"{type(module).__name__}: checkpoint {source} does not fit the model: "
+                         + "; ".join(problems))
+    module.load_state_dict({k: state[k] for k in expected})
+
+
