@@ -188,7 +188,7 @@ def test_interface_on_batch_and_grayscale(image):
 
 def test_bad_input_and_checkpoint_errors(tmp_path, image):
     model = ALIKED({"model_name": "aliked-t16"}, weights=resolve_weights("aliked-t16", allow_download=False))
-    with pytest.raises(ValueError, match="B x 3 x H x W"):
+    with pytest.raises(ValueError, match="B x C x H x W"):
         model({"image": image[0]})
     with pytest.raises(ValueError, match="smaller than 16x16"):
         model({"image": image[..., :8, :8]})

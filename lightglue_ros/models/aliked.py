@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.utils import _pair
 
+from .extractor import best_common_subset, check_image
 from .weights import load_weights
 from .superpoint import non_maximum_suppression
 
@@ -195,13 +196,6 @@ def refine_keypoints(scores: torch.Tensor, indices: torch.Tensor, radius: int) -
     return torch.stack((x, y), dim=1).to(scores.dtype) + residual
 
 
-def best_common_subset(scores: list) -> list:
-    """Indices that give a batch's images the same number of keypoints, the smallest count: each image keeps its
-    best-scoring ones, in their original order (no padding that would look like features)."""
-    n = min(len(s) for s in scores)
-    return [s.topk(n).indices.sort().values for s in scores]
-
-
 def sample_scores(scores: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
     """Bilinear score (N) of one H x W map at sub-pixel keypoints (N x 2, x y pixels)."""
     h, w = scores.shape
@@ -279,7 +273,7 @@ class ALIKED(nn.Module):
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
         best-scoring keypoints (in their original order).
         """
-        image = self.check_image(data)
+        image = check_image(data, "ALIKED")
         if image.shape[1] == 1:
             image = image.expand(-1, 3, -1, -1)
         features, score_maps = self.dense_maps(image)
@@ -297,14 +291,3 @@ class ALIKED(nn.Module):
         descriptors = [self.desc_head(f, k) if len(k) else f.new_zeros(0, len(f)) for f, k in zip(features, keypoints)]
         return {"keypoints": torch.stack(keypoints), "keypoint_scores": torch.stack(scores),
                 "descriptors": torch.stack(descriptors)}
-
-    def check_image(self, data: dict) -> torch.Tensor:
-        image = data.get("image") if isinstance(data, dict) else None
-        if not isinstance(image, torch.Tensor):
-            raise ValueError("ALIKED: expected data = {'image': tensor B x 3 x H x W}")
-        if image.ndim != 4 or image.shape[1] not in (1, 3) or not image.is_floating_point():
-            raise ValueError(f"ALIKED: expected a float B x 3 x H x W RGB (or B x 1 x H x W) image in [0, 1], "
-                             f"got {image.dtype} {tuple(image.shape)}")
-        if image.shape[0] == 0 or min(image.shape[-2:]) < 16:
-            raise ValueError(f"ALIKED: image batch {tuple(image.shape)} is empty or smaller than 16x16 pixels")
-        return image

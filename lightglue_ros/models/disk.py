@@ -14,7 +14,7 @@ import torch
 from kornia.feature import DISK as KorniaDISK
 from torch import nn
 
-from .aliked import best_common_subset
+from .extractor import best_common_subset
 from .weights import load_weights
 
 

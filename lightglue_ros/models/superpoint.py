@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .extractor import best_common_subset, check_image
 from .weights import load_weights
 
 CELL = 8  # pixels per side of a detector/descriptor cell: the encoder pools three times by 2
@@ -155,33 +156,19 @@ class SuperPoint(nn.Module):
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
         best-scoring keypoints (in their original order), so no image carries padding that would look like features.
         """
-        image = self.check_image(data)
+        image = check_image(data, "SuperPoint", min_size=CELL)
         features = self.encode(to_grayscale(image))
         keypoints, scores = self.detect(self.heatmap(features))
-        n = min(len(s) for s in scores)
-        for i, s in enumerate(scores):
-            if len(s) > n:
-                best = s.topk(n).indices.sort().values
-                scores[i], keypoints[i] = s[best], keypoints[i][best]
-        keypoints, scores = torch.stack(keypoints), torch.stack(scores)
+        kept = best_common_subset(scores)
+        keypoints = torch.stack([k[i] for k, i in zip(keypoints, kept)])
+        scores = torch.stack([s[i] for s, i in zip(scores, kept)])
+        n = scores.shape[1]
         dense = self.dense_descriptors(features)
         if n == 0:
             descriptors = dense.new_zeros(len(image), 0, dense.shape[1])
         else:
             descriptors = sample_descriptors(keypoints, dense)
         return {"keypoints": keypoints, "keypoint_scores": scores, "descriptors": descriptors}
-
-    def check_image(self, data: dict) -> torch.Tensor:
-        image = data.get("image") if isinstance(data, dict) else None
-        if not isinstance(image, torch.Tensor):
-            raise ValueError("SuperPoint: expected data = {'image': tensor B x C x H x W}")
-        if image.ndim != 4 or image.shape[1] not in (1, 3) or not image.is_floating_point():
-            raise ValueError(f"SuperPoint: expected a float B x 1 x H x W (or RGB B x 3 x H x W) image in [0, 1], "
-                             f"got {image.dtype} {tuple(image.shape)}")
-        if image.shape[0] == 0 or min(image.shape[-2:]) < CELL:
-            raise ValueError(f"SuperPoint: image batch {tuple(image.shape)} is empty or smaller than "
-                             f"{CELL}x{CELL} pixels")
-        return image
 
 
 def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
