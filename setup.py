@@ -55,6 +55,9 @@ setup(
     entry_points={
         "console_scripts": [
             "lightglue-vo = lightglue_ros.cli:main",
+            "vo_node = lightglue_ros.vo_node:main",
+            "bag_player = lightglue_ros.bag_player:main",
+            "synthetic_camera = lightglue_ros.synthetic_camera_node:main",
         ],
     },
 )

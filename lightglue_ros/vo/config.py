@@ -48,9 +48,23 @@ class VOConfig:
     ransac_max_iters: int = knob(10000, "RANSAC iteration cap.", range=(100, 1000000))
     min_inliers: int = knob(20, "Fewer essential-matrix inliers than this and the frame is not tracked.",
                             range=(5, 10000))
-    min_parallax_px: float = knob(2.0, "Median inlier parallax (pixels, rotation compensated) below which "
-                                  "translation is unobservable and only rotation is updated.",
+    min_parallax_px: float = knob(1.0, "Median inlier parallax (pixels, left after the best pure rotation) "
+                                  "below which translation is unobservable and only rotation is updated.",
                                   range=(0.0, 100.0))
+    init_min_parallax_px: float = knob(3.0, "Monocular (re-)initialisation waits for this median parallax "
+                                       "(pixels) to the keyframe before it triangulates the first points.",
+                                       range=(0.0, 200.0))
+    min_triangulation_angle_deg: float = knob(0.5, "Triangulated points with rays closer than this angle "
+                                              "(degrees) are too uncertain to carry the scale.",
+                                              range=(0.0, 45.0))
+    pnp_threshold_px: float = knob(1.0, "Reprojection threshold (pixels) of the pose fit to the keyframe's known "
+                                   "3D points (PnP RANSAC and its refinement).", range=(0.1, 50.0))
+    pnp_epipolar: bool = knob(True, "The pose fit to known points also minimises the epipolar (Sampson) error "
+                              "of all matches, so errors of triangulated points do not feed back into the pose.")
+    refine_points: bool = knob(False, "Monocular: frames re-triangulate keyframe points they see at a wider angle "
+                               "(else points are triangulated only between keyframes).")
+    min_scale_points: int = knob(8, "Points with known depth needed to carry the scale (or fit the "
+                                 "translation) against a keyframe.", range=(3, 10000))
 
     # --- keyframe policy -------------------------------------------------------------------------------
     keyframe_min_inliers: int = knob(150, "New keyframe when inliers to the keyframe drop below this.",
@@ -59,6 +73,8 @@ class VOConfig:
                                             range=(0.0, 1.0))
     keyframe_max_parallax_px: float = knob(60.0, "New keyframe when the median parallax exceeds this.",
                                            range=(1.0, 1000.0))
+    keyframe_min_points: int = knob(40, "New keyframe when fewer inliers than this have a known 3D point "
+                                    "(the scale and the pose fit rest on them).", range=(0, 10000))
     keyframe_max_age: int = knob(30, "New keyframe after this many frames at the latest.", range=(1, 100000))
 
     # --- tracking state --------------------------------------------------------------------------------

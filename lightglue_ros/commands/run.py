@@ -1,0 +1,163 @@
+"""`lightglue-vo run SOURCE`: visual odometry offline on an image folder, a video or a ROS bag, scored against
+ground truth when given.
+
+    lightglue-vo run frames/ --camera 535.4 539.2 320.1 247.6 --output traj.txt --gt groundtruth.txt --plot traj.png
+    lightglue-vo run recording.mcap --topic /camera/image_raw --output traj.txt      # camera from camera_info
+    lightglue-vo run synth/rgb --camera-file synth/camera_info.yaml --depth synth/depth --output traj.txt
+
+The trajectory is written as TUM text (world-from-camera in camera optical axes, the first frame at identity),
+one line per frame. `--gt` aligns it to the ground truth with Sim(3) (monocular: the scale is arbitrary) or SE(3)
+(with depth: the scale is metric) and prints the ATE and RPE (evo).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HELP = "run visual odometry offline on images, a video or a bag"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("source", type=Path, help="image folder, video file, rosbag2 folder / .db3 / .mcap, or .bag")
+    camera = parser.add_mutually_exclusive_group()
+    camera.add_argument("--camera", type=float, nargs="+", metavar="V",
+                        help="intrinsics fx fy cx cy [distortion: 4/5 plumb_bob or 8 rational_polynomial]")
+    camera.add_argument("--camera-file", type=Path, help="CameraInfo YAML (camera_calibration format)")
+    parser.add_argument("--depth", type=Path, help="folder of depth images aligned to the colour images")
+    parser.add_argument("--depth-scale", type=float, default=1000.0,
+                        help="depth image units per metre for integer images (1000 = mm, TUM RGB-D: 5000)")
+    parser.add_argument("--topic", help="image topic of a bag (needed when it has several)")
+    parser.add_argument("--depth-topic", help="aligned depth image topic of a bag (16UC1 mm or 32FC1 m)")
+    parser.add_argument("--config", type=Path, help="VOConfig YAML: flat, or a vo_node ROS parameter file")
+    parser.add_argument("--features", choices=("superpoint", "aliked", "disk"), help="overrides the config")
+    parser.add_argument("--max-keypoints", type=int, help="overrides the config")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="overrides the config")
+    parser.add_argument("--output", type=Path, required=True, help="trajectory, TUM format")
+    parser.add_argument("--gt", type=Path, help="ground truth, TUM format")
+    parser.add_argument("--max-time-diff", type=float, default=0.02,
+                        help="seconds between an estimate and a ground-truth stamp to pair them (default 0.02)")
+    parser.add_argument("--plot", type=Path, help="PNG: trajectory vs ground truth (top view) and error per frame")
+    parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+
+
+def load_config(args):
+    """VOConfig from --config (flat mapping or `node: ros__parameters:`), then the command-line overrides."""
+    import yaml
+
+    from lightglue_ros.vo.config import VOConfig
+
+    values = {}
+    if args.config is not None:
+        data = yaml.safe_load(args.config.read_text()) or {}
+        nodes = [v["ros__parameters"] for v in data.values() if isinstance(v, dict) and "ros__parameters" in v]
+        if nodes:  # a ROS parameter file also holds the node's own parameters: keep the VO ones
+            names = set(VOConfig.__dataclass_fields__)
+            values = {k: v for k, v in nodes[0].items() if k in names}
+        else:
+            values = data
+    for name in ("features", "max_keypoints", "device"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    return VOConfig.from_dict(values)
+
+
+class Summary:
+    """Per-frame bookkeeping for the final report."""
+
+    def __init__(self):
+        self.stamps, self.poses, self.states, self.layers, self.timings = [], [], {}, [], {}
+        self.frames = self.tracked = self.keyframes = self.dropped = 0
+
+    def add(self, result) -> None:
+        self.stamps.append(result.stamp)
+        self.poses.append(result.T_world_camera)
+        state = getattr(result.state, "value", str(result.state))
+        self.states[state] = self.states.get(state, 0) + 1
+        # Tracked: the pose came from a measurement (the first frame defines the origin).
+        self.tracked += result.model != "none" or self.frames == 0
+        self.keyframes += bool(result.is_keyframe)
+        if len(result.matches) or result.stop_layer:
+            self.layers.append(result.stop_layer)
+        for stage, ms in result.timings.items():
+            self.timings.setdefault(stage, []).append(ms)
+        self.frames += 1
+
+    def report(self) -> str:
+        import numpy as np
+
+        states = ", ".join(f"{k} {v}" for k, v in sorted(self.states.items()))
+        layers = f"{np.mean(self.layers):.2f}" if self.layers else "-"
+        timings = ", ".join(f"{k} {np.mean(v):.1f}" for k, v in self.timings.items())
+        tracked = 100 * self.tracked / max(self.frames, 1)
+        return (f"frames {self.frames} (dropped {self.dropped}), tracked {tracked:.1f} % ({states}), "
+                f"keyframes {self.keyframes}, mean LightGlue layers {layers}; mean ms per frame: {timings}")
+
+
+def run(args) -> int:
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"lightglue-vo run: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from lightglue_ros.vo.evaluation import evaluate_trajectory, plot_trajectory
+    from lightglue_ros.vo.sources import RosBag, camera_from_values, open_source, read_camera_info_yaml
+    from lightglue_ros.vo.tracker import Tracker
+    from lightglue_ros.vo.tum import read_tum, write_tum
+
+    config = load_config(args)
+    source = open_source(args.source, args.topic, args.depth, args.depth_scale, args.depth_topic)
+    camera = read_camera_info_yaml(args.camera_file) if args.camera_file else None
+    if args.camera is not None:
+        camera_from_values(args.camera, 1, 1)  # bad values fail now; the first image gives the size
+    if camera is None and args.camera is None and isinstance(source, RosBag):
+        camera = source.camera()
+    if camera is None and args.camera is None:
+        raise ValueError("no camera: give --camera fx fy cx cy [d...] or --camera-file (a bag's camera_info topic "
+                         "is used when it has one)")
+    truth = read_tum(args.gt) if args.gt else None  # fail early on a bad file, not after the run
+
+    tracker = Tracker(config, camera)
+    summary = Summary()
+    total = len(source) if args.max_frames is None else min(len(source), args.max_frames)
+    progress = tqdm(source, total=total or None, unit="frame", desc="vo", dynamic_ncols=True)
+    for frame in progress:
+        if args.max_frames is not None and summary.frames + summary.dropped >= args.max_frames:
+            break
+        height, width = frame.image.shape[:2]
+        if camera is None:  # --camera values: the image gives the size
+            camera = camera_from_values(args.camera, width, height)
+            tracker.set_camera(camera)
+        if (width, height) != (camera.width, camera.height) and not summary.frames:
+            raise ValueError(f"the images are {width}x{height} but the camera is {camera.width}x{camera.height}")
+        try:
+            result = tracker.process(frame.image, frame.stamp, frame.depth)
+        except ValueError as exc:
+            summary.dropped += 1
+            progress.write(f"dropped frame at {frame.stamp:.6f}: {exc}")
+            continue
+        summary.add(result)
+        progress.set_postfix_str(f"{getattr(result.state, 'value', result.state)} inliers {result.num_inliers}")
+    progress.close()
+    if not summary.frames:
+        raise ValueError(f"no frames could be processed from {args.source}")
+    write_tum(args.output, summary.stamps, np.stack(summary.poses))
+    print(f"trajectory: {args.output}")
+    print("summary: " + summary.report())
+
+    if truth is not None:
+        metric = (args.depth is not None or args.depth_topic is not None) and config.use_depth
+        errors = evaluate_trajectory(summary.stamps, np.stack(summary.poses), *truth, correct_scale=not metric,
+                                     max_time_diff=args.max_time_diff)
+        print("accuracy: " + errors.summary())
+        if args.plot:
+            plot_trajectory(args.plot, errors, f"{args.source.name}: {config.features}")
+            print(f"plot: {args.plot}")
+    elif args.plot:
+        print("no --gt: nothing to plot against", file=sys.stderr)
+    return 0

@@ -1,0 +1,132 @@
+"""Real rclpy over real DDS for the node tests: a vo_node process, and an in-test peer that publishes frames and
+records what the node publishes. Each test module uses its own ROS_DOMAIN_ID."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from nav_msgs.msg import Odometry, Path as PathMsg
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import String
+
+ROOT = Path(__file__).resolve().parents[1]
+TUM_INTRINSICS = (535.4, 539.2, 320.1, 247.6)
+
+
+def ros_env(domain_id: int) -> dict:
+    return dict(os.environ, ROS_DOMAIN_ID=str(domain_id), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+                PYTHONUNBUFFERED="1")
+
+
+def start_node(domain_id: int, tmp_path: Path, **parameters) -> subprocess.Popen:
+    """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI)."""
+    import yaml
+    overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
+    params = tmp_path / "overrides.yaml"
+    params.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": overrides}}))
+    log = open(tmp_path / "vo_node.log", "w")
+    return subprocess.Popen([sys.executable, "-m", "lightglue_ros.vo_node", "--ros-args",
+                             "--params-file", str(ROOT / "config" / "vo.yaml"), "--params-file", str(params)],
+                            env=ros_env(domain_id), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_node(process: subprocess.Popen, tmp_path: Path) -> str:
+    """Stop the node; its log. A node that died on its own is a failure of the test that used it."""
+    alive = process.poll() is None
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log = (tmp_path / "vo_node.log").read_text()
+    assert alive, f"vo_node exited with {process.returncode}:\n{log[-4000:]}"
+    return log
+
+
+def stamp_msg(seconds: float):
+    from builtin_interfaces.msg import Time
+    sec = int(np.floor(seconds))
+    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+
+
+def camera_info(intrinsics, width: int, height: int, stamp, frame_id="camera") -> CameraInfo:
+    fx, fy, cx, cy = intrinsics
+    msg = CameraInfo(width=width, height=height, distortion_model="plumb_bob", d=[0.0] * 5,
+                     k=[fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0])
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
+    return msg
+
+
+class Peer:
+    """Publishes image + camera_info, records odom, path, matches and status (spun on a background thread)."""
+
+    def __init__(self, domain_id: int):
+        os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain_id)
+        self.node = rclpy.create_node("test_peer", context=self.context)
+        reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+        self.image_pub = self.node.create_publisher(Image, "image", reliable)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", reliable)
+        self.depth_pub = self.node.create_publisher(Image, "depth", reliable)
+        self.received = {"odom": [], "path": [], "matches": [], "status": []}
+        self.arrival = {}
+        for topic, kind in (("odom", Odometry), ("path", PathMsg), ("matches", PointCloud2), ("status", String)):
+            self.node.create_subscription(kind, topic, self.recorder(topic), QoSProfile(depth=1000))
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def recorder(self, topic):
+        def record(msg):
+            self.received[topic].append(msg)
+            if topic == "odom":
+                self.arrival[stamp_seconds(msg.header.stamp)] = time.monotonic()
+        return record
+
+    def wait_for_node(self, process: subprocess.Popen, timeout: float = 120.0) -> None:
+        """Until the node subscribes to `image` (it loads and warms up its models first)."""
+        deadline = time.monotonic() + timeout
+        while self.image_pub.get_subscription_count() == 0:
+            assert process.poll() is None, "vo_node exited during start-up (see its log)"
+            assert time.monotonic() < deadline, "vo_node did not subscribe to image"
+            time.sleep(0.1)
+        time.sleep(0.5)  # discovery of the node's publishers
+
+    def publish(self, image_msg: Image, info: CameraInfo | None = None) -> None:
+        if info is not None:
+            self.info_pub.publish(info)
+        self.image_pub.publish(image_msg)
+
+    def wait(self, topic: str, count: int, timeout: float = 60.0) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.received[topic]) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.received[topic]
+
+    def statuses(self) -> list[dict]:
+        return [json.loads(m.data) for m in self.received["status"]]
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.thread.join()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+
+def stamp_seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def positions(odometry) -> np.ndarray:
+    return np.array([[m.pose.pose.position.x, m.pose.pose.position.y, m.pose.pose.position.z] for m in odometry])

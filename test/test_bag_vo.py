@@ -1,0 +1,120 @@
+"""A rosbag2 of real TUM frames played by our player under sim time into a vo_node process gives the same
+trajectory as `lightglue-vo run` on the same bag (poses equal to 1e-6 relative).
+
+For equality the node must process every frame: the player is lock-stepped to the node's `odom` (each image
+waits for the previous frame's odometry), and both processes run single-threaded so that the floating-point
+work is the same."""
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+import yaml
+from nav_msgs.msg import Odometry
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile
+from scipy.spatial.transform import Rotation
+
+from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
+
+DOMAIN_ID = 72
+ROOT = Path(__file__).resolve().parents[1]
+FRAMES = 8
+# Small enough for CI on two cores; the same settings go to the node (YAML) and the runner (flags).
+MAX_KEYPOINTS = 256
+
+
+def pose_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """stamps, positions, quaternions (sign fixed to w >= 0) from TUM rows."""
+    q = rows[:, 4:8] * np.sign(rows[:, 7:8] + 1e-300)
+    return rows[:, 0], rows[:, 1:4], q
+
+
+@pytest.fixture(scope="module")
+def bag(data_dir, tmp_path_factory):
+    return write_tum_bag(tmp_path_factory.mktemp("bag") / "tum", tum_frames(data_dir, FRAMES))
+
+
+@pytest.fixture(scope="module")
+def env():
+    # One thread each: the same arithmetic in the node and the runner, whatever the machine.
+    return dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN_ID), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+                OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def node_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": {
+        "max_keypoints": MAX_KEYPOINTS, "device": "cpu", "use_sim_time": True, "qos": "reliable"}}}))
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
+    listener = rclpy.create_node("odom_listener", context=context)
+    odometry = []
+    listener.create_subscription(Odometry, "/odom", odometry.append, QoSProfile(depth=100))
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(listener)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    node = subprocess.Popen(
+        [sys.executable, "-m", "lightglue_ros.vo_node", "--ros-args", "-r", "__node:=vo_node",
+         "--params-file", str(ROOT / "config" / "vo.yaml"), "--params-file", str(overrides),
+         "-r", f"image:={IMAGE_TOPIC}", "-r", f"camera_info:={INFO_TOPIC}"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        player = subprocess.run(
+            [sys.executable, "-m", "lightglue_ros.bag_player", str(bag), "--clock", "--rate", "4",
+             "--ack-topic", "/odom", "--ack-timeout", "60", "--start-delay", "1",
+             "--wait-for-subscribers", IMAGE_TOPIC, INFO_TOPIC],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        assert player.returncode == 0, player.stderr
+        assert "no message on /odom" not in player.stderr, "the node skipped a frame"
+        deadline = time.monotonic() + 10
+        while len(odometry) < FRAMES and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        node.terminate()
+        log = node.communicate(timeout=20)[0]
+        executor.shutdown()
+        spinner.join()
+        listener.destroy_node()
+        rclpy.try_shutdown(context=context)
+    assert len(odometry) == FRAMES, f"{len(odometry)} odometry messages for {FRAMES} frames\n{log[-3000:]}"
+    rows = []
+    for msg in odometry:
+        p, q = msg.pose.pose.position, msg.pose.pose.orientation
+        rows.append([msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, p.x, p.y, p.z, q.x, q.y, q.z, q.w])
+    return np.array(rows)
+
+
+def runner_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
+    output = tmp_path / "run.txt"
+    fx, _, cx, _, fy, cy = TUM_K[:6]
+    done = subprocess.run(
+        [sys.executable, "-m", "lightglue_ros.cli", "run", str(bag), "--topic", IMAGE_TOPIC,
+         "--camera", str(fx), str(fy), str(cx), str(cy), "--features", "aliked",
+         "--max-keypoints", str(MAX_KEYPOINTS), "--device", "cpu", "--output", str(output)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return np.loadtxt(output, ndmin=2)
+
+
+def test_bag_through_the_node_equals_the_offline_runner(bag, env, tmp_path):
+    from_node = node_trajectory(bag, env, tmp_path)
+    from_runner = runner_trajectory(bag, env, tmp_path)
+    t_node, p_node, q_node = pose_rows(from_node)
+    t_run, p_run, q_run = pose_rows(from_runner)
+    # Every frame, stamped with its header time (the bag's, i.e. sim time).
+    np.testing.assert_allclose(t_node, [t * 1e-9 for t, _ in tum_frames(ROOT.parent / "shared" / "data", FRAMES)],
+                               atol=1e-6)
+    np.testing.assert_allclose(t_node, t_run, atol=1e-6)
+    # The camera moved (so the comparison is not between two identities) ...
+    scale = np.linalg.norm(p_run, axis=1).max()
+    assert scale > 0 and Rotation.from_quat(q_run[-1]).magnitude() > np.radians(1)
+    # ... and both computed the same poses.
+    np.testing.assert_allclose(p_node, p_run, rtol=1e-6, atol=1e-6 * scale)
+    np.testing.assert_allclose(q_node, q_run, rtol=1e-6, atol=1e-6)

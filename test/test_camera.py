@@ -1,0 +1,69 @@
+"""Camera model: validation, CameraInfo construction, undistortion round trips for each distortion model."""
+import numpy as np
+import pytest
+
+from lightglue_ros.vo.camera import CameraModel
+
+LENSES = {
+    "none": ("none", ()),
+    "plumb_bob": ("plumb_bob", (-0.28, 0.07, 0.001, -0.0005, 0.0)),
+    "plumb_bob_4": ("plumb_bob", (0.1, -0.05, 0.0, 0.0)),
+    "rational_polynomial": ("rational_polynomial", (0.8, 0.2, 0.0005, -0.0003, 0.01, 1.1, 0.35, 0.03)),
+    "equidistant": ("equidistant", (0.05, -0.01, 0.003, -0.0005)),
+}
+
+
+def grid(camera, margin=20, step=25):
+    u, v = np.meshgrid(np.arange(margin, camera.width - margin, step),
+                       np.arange(margin, camera.height - margin, step))
+    return np.stack([u.ravel(), v.ravel()], axis=1).astype(np.float64)
+
+
+@pytest.mark.parametrize("lens", sorted(LENSES))
+def test_undistort_distort_round_trip(lens):
+    model, D = LENSES[lens]
+    camera = CameraModel(400.0, 405.0, 319.5, 239.5, 640, 480, model, D)
+    pixels = grid(camera)
+    normalized = camera.undistort_points(pixels)
+    np.testing.assert_allclose(camera.distort_points(normalized), pixels, atol=1e-4)
+    if camera.is_distorted:
+        # Distortion moves points: the ideal pinhole mapping differs away from the centre.
+        pinhole = (pixels - [camera.cx, camera.cy]) / [camera.fx, camera.fy]
+        assert np.abs(normalized - pinhole).max() * camera.fx > 1.0
+
+
+def test_pinhole_undistort_is_exact():
+    camera = CameraModel(535.4, 539.2, 320.1, 247.6, 640, 480)
+    np.testing.assert_allclose(camera.undistort_points([[320.1, 247.6], [855.5, 786.8]]), [[0, 0], [1, 1]])
+    assert camera.undistort_points(np.zeros((0, 2))).shape == (0, 2)
+    np.testing.assert_allclose(camera.K, [[535.4, 0, 320.1], [0, 539.2, 247.6], [0, 0, 1]])
+
+
+def test_from_camera_info_and_scaled():
+    camera = CameraModel.from_camera_info([500, 0, 320, 0, 510, 240, 0, 0, 1], [0.1, 0, 0, 0, 0], "plumb_bob",
+                                          640, 480)
+    assert (camera.fx, camera.fy, camera.cx, camera.cy) == (500, 510, 320, 240)
+    half = camera.scaled(320, 240)
+    assert half.fx == 250 and half.cx == pytest.approx(159.75)
+    # The same ray lands on the corresponding pixel of the half-size image.
+    np.testing.assert_allclose(half.undistort_points([[(100 + 0.5) / 2 - 0.5, (50 + 0.5) / 2 - 0.5]]),
+                               camera.undistort_points([[100, 50]]), atol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(fx=0.0), "focal lengths must be positive"),
+    (dict(fx=float("nan")), "finite"),
+    (dict(width=0), "positive integer"),
+    (dict(height=480.5), "positive integer"),
+    (dict(distortion_model="kannala"), "not supported"),
+    (dict(D=(0.1, 0.2)), "takes"),
+    (dict(distortion_model="equidistant", D=(0.1, 0.2, 0.3, 0.4, 0.5)), "takes"),
+    (dict(D=(0.1, float("inf"), 0, 0, 0)), "finite"),
+])
+def test_bad_intrinsics_are_value_errors(kwargs, message):
+    args = dict(fx=500.0, fy=500.0, cx=320.0, cy=240.0, width=640, height=480, distortion_model="plumb_bob", D=())
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        CameraModel(**args)
+    with pytest.raises(ValueError, match="9 entries"):
+        CameraModel.from_camera_info([1, 2, 3], [], "plumb_bob", 640, 480)

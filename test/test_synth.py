@@ -1,0 +1,115 @@
+"""Synthetic sequences: deterministic for a seed, and the images, depth and poses agree exactly."""
+import time
+
+import numpy as np
+import pytest
+
+from lightglue_ros.vo.synth import TRAJECTORIES, SyntheticSequence
+
+SIZE = (160, 120)
+
+
+def test_deterministic_for_a_seed_and_different_across_seeds():
+    a = SyntheticSequence("handheld", 20, SIZE, seed=3)
+    b = SyntheticSequence("handheld", 20, SIZE, seed=3)
+    c = SyntheticSequence("handheld", 20, SIZE, seed=4)
+    for i in (0, 19):
+        fa, fb, fc = a.frame(i), b.frame(i), c.frame(i)
+        np.testing.assert_array_equal(fa[1], fb[1])
+        np.testing.assert_array_equal(fa[2], fb[2])
+        np.testing.assert_array_equal(fa[3], fb[3])
+        assert np.abs(fa[1].astype(int) - fc[1].astype(int)).mean() > 10  # another scene, another path
+
+
+@pytest.mark.parametrize("trajectory", sorted(TRAJECTORIES))
+def test_trajectories_are_smooth_and_ground_truth_starts_at_identity(trajectory):
+    seq = SyntheticSequence(trajectory, 300, SIZE, seed=1)
+    stamp, rgb, depth, T = seq.frame(150)
+    assert rgb.shape == (120, 160, 3) and rgb.dtype == np.uint8
+    assert depth.shape == (120, 160) and depth.dtype == np.float32
+    assert np.all(np.isfinite(depth)) and depth.min() > 0.3, "camera inside the room, clear of the boxes"
+    assert rgb.std() > 20, "textured, not flat"
+    relative = seq.relative_poses()
+    np.testing.assert_allclose(relative[0], np.eye(4), atol=1e-12)
+    np.testing.assert_allclose(stamp, 150 / 30.0)
+    steps = np.linalg.norm(np.diff(seq.poses[:, :3, 3], axis=0), axis=1)
+    angles = [np.degrees(np.arccos(np.clip((np.trace(A[:3, :3].T @ B[:3, :3]) - 1) / 2, -1, 1)))
+              for A, B in zip(seq.poses[:-1], seq.poses[1:])]
+    assert steps.max() < 0.03 and max(angles) < 1.5, "30 Hz-like motion"
+    if trajectory == "rotation":
+        assert steps.max() < 1e-12 and max(angles) > 0.05
+    else:
+        assert steps.mean() > 0.005
+    if trajectory == "line":
+        np.testing.assert_allclose(steps, steps.mean(), rtol=1e-9)      # constant speed ...
+        np.testing.assert_allclose(seq.poses[:, :3, :3], seq.poses[:1, :3, :3].repeat(300, 0), atol=1e-12)
+        direction = np.diff(seq.poses[:, :3, 3], axis=0) / steps[:, None]
+        np.testing.assert_allclose(direction, direction[:1].repeat(299, 0), atol=1e-9)  # ... on a straight line
+
+
+def backproject(seq, depth, pixels, T_world_camera):
+    K = seq.camera.K
+    rays = np.stack([(pixels[:, 0] - K[0, 2]) / K[0, 0], (pixels[:, 1] - K[1, 2]) / K[1, 1], np.ones(len(pixels))], 1)
+    X = rays * depth[pixels[:, 1], pixels[:, 0], None]
+    return X @ T_world_camera[:3, :3].T + T_world_camera[:3, 3]
+
+
+def project(seq, X_world, T_world_camera):
+    T = np.linalg.inv(T_world_camera)
+    X = X_world @ T[:3, :3].T + T[:3, 3]
+    K = seq.camera.K
+    return np.stack([K[0, 0] * X[:, 0] / X[:, 2] + K[0, 2], K[1, 1] * X[:, 1] / X[:, 2] + K[1, 2]], 1), X[:, 2]
+
+
+@pytest.mark.parametrize("trajectory", ["orbit", "forward"])
+def test_depth_and_poses_are_exact(trajectory):
+    """A surface point seen in frame A, projected into frame B with the true poses and intrinsics, lands where B
+    sees the same point: B's depth there agrees, B's pixel goes back to A's within a pixel, and the colours match."""
+    seq = SyntheticSequence(trajectory, 40, (320, 240), seed=2)
+    _, rgb_a, depth_a, T_a = seq.frame(0)
+    _, rgb_b, depth_b, T_b = seq.frame(30)
+    rng = np.random.default_rng(0)
+    pixels = np.stack([rng.integers(2, 318, 4000), rng.integers(2, 238, 4000)], 1)
+    X = backproject(seq, depth_a, pixels, T_a)
+    uv_b, z_b = project(seq, X, T_b)
+    nearest = np.round(uv_b).astype(int)
+    inside = (nearest[:, 0] >= 1) & (nearest[:, 0] < 319) & (nearest[:, 1] >= 1) & (nearest[:, 1] < 239) & (z_b > 0)
+    pixels, X, uv_b, z_b, nearest = pixels[inside], X[inside], uv_b[inside], z_b[inside], nearest[inside]
+    visible = np.abs(depth_b[nearest[:, 1], nearest[:, 0]] - z_b) < 0.02 * z_b   # not occluded in B
+    assert inside.mean() > 0.4 and visible.mean() > 0.8
+    # B's pixel centre, back-projected with B's depth and projected into A: within a pixel of where we started
+    # (the rounding to B's pixel centre moves it at most half a pixel in B).
+    X_back = backproject(seq, depth_b, nearest[visible], T_b)
+    uv_a, _ = project(seq, X_back, T_a)
+    error = np.linalg.norm(uv_a - pixels[visible], axis=1)
+    assert np.median(error) < 0.5 and np.percentile(error, 95) < 1.0, (np.median(error), error.max())
+    # Same surface point, same colour (bilinear sample in B); shuffled pairs differ far more.
+    import cv2
+    sampled = cv2.remap(rgb_b, uv_b[visible, 0].astype(np.float32)[None], uv_b[visible, 1].astype(np.float32)[None],
+                        cv2.INTER_LINEAR)[0].astype(float)
+    original = rgb_a[pixels[visible, 1], pixels[visible, 0]].astype(float)
+    difference = np.abs(sampled - original).mean(1)
+    shuffled = np.abs(sampled - original[rng.permutation(len(original))]).mean(1)
+    assert np.median(difference) < 8 and np.median(shuffled) > 3 * np.median(difference)
+
+
+def test_render_time_is_measured():
+    """Printed, not asserted: speed belongs to benchmarks (`lightglue-vo synth` reports it too)."""
+    seq = SyntheticSequence("orbit", 30, (640, 480), seed=0)
+    seq.frame(0)
+    times = []
+    for i in range(1, 30):
+        start = time.perf_counter()
+        seq.frame(i)
+        times.append(time.perf_counter() - start)
+    print(f"\nrender 640x480: median {1000 * np.median(times):.1f} ms/frame, best {1000 * min(times):.1f} ms")
+    assert len(times) == 29
+
+
+def test_bad_arguments_are_value_errors():
+    with pytest.raises(ValueError, match="trajectory"):
+        SyntheticSequence("spiral", 10, SIZE)
+    with pytest.raises(ValueError, match="frames"):
+        SyntheticSequence("orbit", 0, SIZE)
+    with pytest.raises(ValueError, match="16x16"):
+        SyntheticSequence("orbit", 10, (8, 8))

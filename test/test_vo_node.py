@@ -1,0 +1,121 @@
+"""vo_node as a separate process over real DDS, started with config/vo.yaml: real TUM frames and a synthetic
+sequence in, odom / path / matches / status out, one odometry per frame with that frame's stamp."""
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from lightglue_ros.image_conversion import numpy_to_image
+from lightglue_ros.vo.evaluation import evaluate_trajectory
+from lightglue_ros.vo.synth import SyntheticSequence
+from lightglue_ros.vo.tum import read_tum
+from lightglue_ros.vo_node import MATCH_DTYPE
+from ros_helpers import (TUM_INTRINSICS, Peer, camera_info, positions, stamp_msg, stamp_seconds, start_node,
+                         stop_node)
+
+DOMAIN_ID = 61
+
+
+@pytest.fixture
+def peer():
+    peer = Peer(DOMAIN_ID)
+    yield peer
+    peer.close()
+
+
+def pose_matrices(odometry) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+    poses = []
+    for m in odometry:
+        T = np.eye(4)
+        q = m.pose.pose.orientation
+        T[:3, :3] = Rotation.from_quat([q.x, q.y, q.z, q.w]).as_matrix()
+        T[:3, 3] = positions([m])[0]
+        poses.append(T)
+    return np.stack(poses)
+
+
+def publish_in_lock_step(peer, frames, info_for) -> None:
+    """Each frame after the previous one's odometry, so that the node processes every frame."""
+    peer.info_pub.publish(info_for(frames[0][1]))
+    time.sleep(0.3)  # the camera is known before the first image, as with a running driver
+    for i, (stamp, image_msg) in enumerate(frames):
+        peer.publish(image_msg, info_for(image_msg))
+        peer.wait("odom", i + 1, timeout=60)
+        assert len(peer.received["odom"]) == i + 1, f"no odometry for frame {i}"
+
+
+def test_real_tum_frames(peer, data_dir, tmp_path):
+    node = start_node(DOMAIN_ID, tmp_path, max_keypoints=1024, qos="reliable")
+    try:
+        peer.wait_for_node(node)
+        paths = sorted((data_dir / "tum_fr3_office_17").glob("*.png"))[:8]
+        frames = []
+        for path in paths:
+            stamp = stamp_msg(float(path.stem))
+            frames.append((stamp, numpy_to_image(cv2.imread(str(path)), "bgr8", stamp, "camera")))
+        publish_in_lock_step(peer, frames, lambda m: camera_info(TUM_INTRINSICS, 640, 480, m.header.stamp))
+        peer.wait("status", len(frames), timeout=10)
+        peer.wait("matches", len(frames), timeout=10)
+    finally:
+        log = stop_node(node, tmp_path)
+    odometry = peer.received["odom"]
+    # One odometry per frame, stamped with the frame's header time, in the odom frame.
+    assert [stamp_seconds(m.header.stamp) for m in odometry] == pytest.approx([float(p.stem) for p in paths],
+                                                                              abs=1e-6)
+    assert all(m.header.frame_id == "odom" and m.child_frame_id == "camera" for m in odometry)
+    assert np.allclose(positions(odometry[:1]), 0)
+    assert len(peer.received["path"][-1].poses) == len(frames)
+    # matches: typed points, keyframe carried along, pixels inside the image.
+    cloud = peer.received["matches"][-1]
+    assert [f.name for f in cloud.fields] == list(MATCH_DTYPE.names)
+    points = np.frombuffer(bytes(cloud.data), MATCH_DTYPE)
+    assert len(points) > 50 and points["inlier"].sum() > 30
+    assert np.all((points["u1"] >= 0) & (points["u1"] < 640) & (points["v1"] >= 0) & (points["v1"] < 480))
+    statuses = peer.statuses()
+    assert statuses[-1]["state"] == "TRACKING", statuses[-1]
+    assert points["keyframe_id"][0] == statuses[-1]["keyframe_id"]
+    assert {"extract", "match"} <= set(statuses[-1]["timings_ms"]) and statuses[-1]["layers"] >= 1
+    # The trajectory against the motion-capture ground truth (monocular: Sim3), as the VO issue scores it.
+    truth_stamps, truth_poses = read_tum(data_dir / "tum_fr3_office_17" / "groundtruth.txt")
+    errors = evaluate_trajectory([stamp_seconds(m.header.stamp) for m in odometry], pose_matrices(odometry),
+                                 truth_stamps, truth_poses, correct_scale=True)
+    print("vo_node on TUM:", errors.summary())
+    assert errors.matched >= len(frames) - 1  # the first frame is 67 ms before the first ground-truth pose
+    assert errors.ate_rmse < 0.02 * errors.path_length, errors.summary()
+    assert "tf2_ros is not importable" in log  # one warning, no crash
+
+
+def test_synthetic_rgbd_sequence(peer, tmp_path):
+    """A synthetic camera with aligned depth (32FC1): metric odometry, scored with SE(3) alignment."""
+    sequence = SyntheticSequence("orbit", frames=30, size=(320, 240), seed=3)
+    node = start_node(DOMAIN_ID, tmp_path, qos="reliable")
+    try:
+        peer.wait_for_node(node)
+        frames, depths = [], {}
+        for i in range(len(sequence.stamps)):
+            stamp_s, rgb, depth_m, _ = sequence.frame(i)
+            stamp = stamp_msg(100.0 + stamp_s)
+            frames.append((stamp, numpy_to_image(rgb, "rgb8", stamp, "synthetic_camera")))
+            depths[id(frames[-1][1])] = numpy_to_image(depth_m.astype(np.float32), "32FC1", stamp, "synthetic_camera")
+        camera = sequence.camera
+        intrinsics = (camera.fx, camera.fy, camera.cx, camera.cy)
+
+        def info_and_depth(image_msg):
+            peer.depth_pub.publish(depths[id(image_msg)])
+            return camera_info(intrinsics, 320, 240, image_msg.header.stamp)
+
+        publish_in_lock_step(peer, frames, info_and_depth)
+        peer.wait("status", len(frames), timeout=10)
+    finally:
+        stop_node(node, tmp_path)
+    odometry = peer.received["odom"]
+    assert len(odometry) == len(frames)
+    assert [stamp_seconds(m.header.stamp) for m in odometry] == pytest.approx(100.0 + sequence.stamps, abs=1e-6)
+    states = [s["state"] for s in peer.statuses()]
+    assert states.count("TRACKING") >= len(frames) - 2, states
+    errors = evaluate_trajectory(100.0 + sequence.stamps, pose_matrices(odometry), 100.0 + sequence.stamps,
+                                 sequence.relative_poses(), correct_scale=False)
+    print("vo_node on a synthetic RGB-D orbit:", errors.summary())
+    assert errors.ate_rmse < 0.02 * errors.path_length + 0.005, errors.summary()
