@@ -41,10 +41,12 @@ setup(
         "matplotlib",
         "rosbags",
         "evo",
+        "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
     ],
     extras_require={
         "ros": ROS_FROM_PYPI,
-        "test": ["pytest", "pytest-timeout"],
+        # transformers: an independent SuperPoint to test ours against
+        "test": ["pytest", "pytest-timeout", "transformers"],
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",

@@ -288,13 +288,20 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
     inliers = (X1[:, 2] > 0) & (error < threshold_px)
     if inliers.sum() < max(4, min_inliers):
         return None
-    J = sol.jac
-    sigma2 = max((1.4826 * np.median(error[inliers])) ** 2, 1e-12)
-    try:
-        covariance = sigma2 * np.linalg.inv(J.T @ J)
-    except np.linalg.LinAlgError:
+    covariance = fit_covariance(sol.jac, error[inliers], floor=1e-12)
+    if covariance is None:
         return None
     return R, t, inliers, covariance
+
+
+def fit_covariance(jacobian: np.ndarray, inlier_errors: np.ndarray, floor: float):
+    """Parameter covariance of a least-squares fit: (J^T J)^-1 scaled by the robust (MAD) variance of the inlier
+    errors; None when the fit leaves a direction unconstrained."""
+    sigma2 = max((1.4826 * np.median(inlier_errors)) ** 2, floor)
+    try:
+        return sigma2 * np.linalg.inv(jacobian.T @ jacobian)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def rotation_angle_deg(R: np.ndarray) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
+from .geometry import fit_covariance
+
 
 def depth_to_metres(depth: np.ndarray) -> np.ndarray:
     """A depth image as float32 metres with NaN where invalid.
@@ -93,11 +95,8 @@ def fit_translation(R: np.ndarray, points: np.ndarray, x1: np.ndarray, threshold
     inliers = (X1[:, 2] > 0) & (err < 3.0 * threshold)
     if inliers.sum() < 3:
         return None
-    J = sol.jac
-    sigma2 = max((1.4826 * np.median(err[inliers])) ** 2, 1e-16)
-    try:
-        cov_p = sigma2 * np.linalg.inv(J.T @ J)
-    except np.linalg.LinAlgError:
+    cov_p = fit_covariance(sol.jac, err[inliers], floor=1e-16)
+    if cov_p is None:
         return None
     cov = np.outer(direction, direction) * cov_p[0, 0] if direction is not None else cov_p
     return t, inliers, cov
