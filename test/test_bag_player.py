@@ -110,7 +110,8 @@ def test_rosbag2_plays_frames_and_clock_under_sim_time(ros_env, frames, tmp_path
         # /clock carries the bag time, never runs backwards, and spans the recording.
         clock = [stamp_ns(c) for c in listener.clock]
         assert clock == sorted(clock)
-        assert clock[0] <= frames[0][0] - 1 and clock[-1] == frames[-1][0]
+        # (/clock is best effort: the very first tick, camera_info's 1 ns before the image, may be lost.)
+        assert clock[0] <= frames[0][0] and clock[-1] == frames[-1][0]
         assert len(clock) > 2 * len(frames)  # ticks between messages too
         # The sim-time node's clock is the bag's.
         deadline = time.monotonic() + 5

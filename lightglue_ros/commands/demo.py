@@ -3,7 +3,8 @@
 Starts two processes on a fresh ROS domain (localhost only): `synthetic_camera` and `vo_node` (with the default
 parameters written to a YAML file, as a user would run it). The camera is lock-stepped to the node's odometry so
 every frame is processed however fast the machine is. Odometry is printed as it arrives; at the end the
-trajectory is Sim(3)-aligned to the ground truth (monocular: scale is unobservable), the ATE is printed and a
+trajectory is aligned to the ground truth (SE(3) with the camera's depth: metric scale; Sim(3) with `--mono`,
+whose scale is unobservable), the ATE is printed and a
 top-view plot written. Exit status 1 when tracking failed (too few frames tracked or ATE above the bound).
 """
 from __future__ import annotations
@@ -34,10 +35,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--every", type=int, default=10, help="print odometry every N frames (default 10)")
     parser.add_argument("--output", type=Path, default=Path("outputs/demo_trajectory.png"),
                         help="trajectory plot; the TUM files go next to it (default outputs/demo_trajectory.png)")
+    parser.add_argument("--mono", action="store_true", help="monocular: no depth topic, Sim(3)-aligned score")
     parser.add_argument("--min-tracked", type=float, default=0.9,
                         help="fail below this fraction of frames with odometry (default 0.9)")
     parser.add_argument("--max-ate", type=float, default=0.02,
-                        help="fail when the Sim(3) ATE RMSE exceeds this fraction of the path length (default 0.02)")
+                        help="fail when the ATE RMSE exceeds this fraction of the path length (default 0.02)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     parser.add_argument("--domain-id", type=int, default=None, help="ROS_DOMAIN_ID (default: a random one)")
 
@@ -127,12 +129,12 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
             process.wait()
 
 
-def score(estimate_file: Path, truth_file: Path):
-    """Sim(3)-aligned errors of the node's trajectory against the ground truth (monocular: scale unobservable)."""
+def score(estimate_file: Path, truth_file: Path, mono: bool):
+    """Errors of the node's trajectory against the ground truth: Sim(3)-aligned for monocular runs."""
     from lightglue_ros.vo.evaluation import evaluate_trajectory
     from lightglue_ros.vo.tum import read_tum
 
-    return evaluate_trajectory(*read_tum(estimate_file), *read_tum(truth_file), correct_scale=True,
+    return evaluate_trajectory(*read_tum(estimate_file), *read_tum(truth_file), correct_scale=mono,
                                max_time_diff=1e-3)
 
 
@@ -153,11 +155,13 @@ def run(args) -> int:
 
     node = subprocess.Popen(python_module(
         "lightglue_ros.vo_node", "--params-file", str(params), "-r", "__node:=vo_node",
-        "-r", f"image:={CAMERA_NS}/image", "-r", f"camera_info:={CAMERA_NS}/camera_info"), env=env)
+        "-r", f"image:={CAMERA_NS}/image", "-r", f"camera_info:={CAMERA_NS}/camera_info",
+        "-r", f"depth:={CAMERA_NS}/depth"), env=env)
     camera = subprocess.Popen(python_module(
         "lightglue_ros.synthetic_camera_node", "-r", f"__ns:={CAMERA_NS}",
         "-p", f"trajectory:={args.trajectory}", "-p", f"frames:={args.frames}", "-p", f"size:={args.size}",
-        "-p", f"seed:={args.seed}", "-p", "ack_topic:=/odom", "-p", "ack_timeout:=10.0",
+        "-p", f"seed:={args.seed}", "-p", f"publish_depth:={str(not args.mono).lower()}",
+        "-p", "ack_topic:=/odom", "-p", "ack_timeout:=10.0",
         "-p", f"ground_truth_file:={truth_file.resolve()}"), env=env)
 
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"  # this process's listener, like the children
@@ -187,7 +191,7 @@ def run(args) -> int:
     np.savetxt(estimate_file, odometry, fmt="%.9f")
     from lightglue_ros.vo.evaluation import plot_trajectory
 
-    errors = score(estimate_file, truth_file)
+    errors = score(estimate_file, truth_file, args.mono)
     ratio = errors.ate_rmse / max(errors.path_length, 1e-9)
     plot_trajectory(args.output, errors, f"demo ({args.trajectory}): vo_node vs ground truth")
     print(f"demo: {errors.summary()}; plot {args.output}, trajectories {estimate_file}, {truth_file}")
