@@ -126,12 +126,15 @@ class BagPlayer:
     def wait_for_subscribers(self, topics: Sequence[str]) -> None:
         """Block until each of `topics` has a subscriber, or, without topics, any played topic has one."""
         topics = [t if t.startswith("/") else "/" + t for t in topics]
-        unknown = sorted(set(topics) - set(self.publishers))
+        publishers = dict(self.publishers)
+        if self.clock_pub is not None:  # `--wait-for-subscribers /clock`: a sim-time consumer sees the first tick
+            publishers[CLOCK_TOPIC] = self.clock_pub
+        unknown = sorted(set(topics) - set(publishers))
         if unknown:
             raise ValueError(f"--wait-for-subscribers: not played: {', '.join(unknown)}")
         last_report = time.monotonic()
         while True:
-            counts = {t: p.get_subscription_count() for t, p in self.publishers.items()}
+            counts = {t: p.get_subscription_count() for t, p in publishers.items()}
             missing = [t for t in topics if counts[t] == 0]
             if not missing and (topics or any(counts.values())):
                 return
@@ -183,7 +186,7 @@ class BagPlayer:
                 self.acks.wait()
                 # Lock-step pauses do not count as bag time.
                 wall_start += time.monotonic() - waited
-        if t_prev is not None:  # /clock is best effort: say the final time once more so that it is not lost
+        if t_prev is not None:  # once more, for clock subscribers that matched late
             time.sleep(0.1)
             self.publish_clock(t_prev)
         return count
