@@ -132,8 +132,22 @@ def test_depth_conversion_and_sampling():
         depth_to_metres(np.zeros((2, 2), dtype=np.int32))
     with pytest.raises(ValueError, match="H x W"):
         depth_to_metres(np.zeros((2, 2, 3), dtype=np.float32))
-    z = sample_depth(metres, np.array([[1.2, 0.1], [0.0, 0.9], [5.0, 5.0], [1, 1]]), 0.1, 10.0)
-    assert z[0] == 1.0 and z[1] == pytest.approx(2.5) and np.isnan(z[2]) and np.isnan(z[3])  # 65.5 m > max
+    # A slanted plane is interpolated bilinearly (exact for a plane's inverse-free linear ramp).
+    ramp = depth_to_metres((2000 + 10 * np.arange(8)[None, :] + 20 * np.arange(6)[:, None]).astype(np.uint16))
+    z = sample_depth(ramp, np.array([[2.25, 3.5], [0.0, 0.0], [7.0, 5.0], [7.4, 1.0], [8.2, 1.0], [-0.5, 1.0]]),
+                     0.1, 10.0)
+    np.testing.assert_allclose(z[:4], [2.0 + 0.0225 + 0.07, 2.0, 2.17, 2.09], rtol=1e-6)  # the last: border pixel
+    assert np.isnan(z[4]) and np.isnan(z[5])  # outside the image
+    # An occlusion edge (1 m in front of 3 m): keypoints whose neighbours straddle it get no depth, and
+    # neither do those next to a missing reading or out of range.
+    edge = np.full((6, 8), 3.0, np.float32)
+    edge[:, :4] = 1.0
+    edge[0, 7] = np.nan
+    z = sample_depth(edge, np.array([[1.5, 2.0], [3.5, 2.0], [2.9, 2.0], [5.5, 3.0], [6.5, 0.5], [1.0, 1.0]]),
+                     0.1, 2.0)
+    assert z[0] == 1.0 and np.isnan(z[1]) and z[2] == 1.0 and np.isnan(z[3])  # 3 m > max 2 m
+    assert np.isnan(z[4]) and z[5] == 1.0
+    assert sample_depth(edge, np.array([[3.5, 2.0]]), 0.1, 10.0, max_edge_ratio=4.0)[0] == pytest.approx(2.0)
     np.testing.assert_allclose(backproject(np.array([[0.1, -0.2]]), np.array([2.0])), [[0.2, -0.4, 2.0]])
 
 

@@ -63,6 +63,9 @@ class VOConfig:
                               "of all matches, so errors of triangulated points do not feed back into the pose.")
     refine_points: bool = knob(False, "Monocular: frames re-triangulate keyframe points they see at a wider angle "
                                "(else points are triangulated only between keyframes).")
+    local_map_keyframes: int = knob(6, "Monocular: after each new keyframe, bundle adjustment refines the poses of "
+                                    "the last this many keyframes and the points they share (the 2 oldest stay "
+                                    "fixed; 2 or fewer disables it).", range=(0, 50))
     min_scale_points: int = knob(8, "Points with known depth needed to carry the scale (or fit the "
                                  "translation) against a keyframe.", range=(3, 10000))
 
@@ -85,6 +88,9 @@ class VOConfig:
     use_depth: bool = knob(True, "Take metric scale from an aligned depth image when one is given.")
     depth_min_m: float = knob(0.1, "Depth readings below this (metres) are ignored.", range=(0.0, 100.0))
     depth_max_m: float = knob(10.0, "Depth readings above this (metres) are ignored.", range=(0.0, 1000.0))
+    depth_edge_ratio: float = knob(1.05, "A keypoint whose 4 neighbouring depth pixels differ by more than this "
+                                   "ratio (largest / smallest) sits on an occlusion edge: its depth is not used.",
+                                   range=(1.0, 100.0))
 
     def __post_init__(self):
         self.validate()

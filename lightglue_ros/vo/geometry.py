@@ -247,16 +247,38 @@ def _reprojection(params, R0, t0, points, x1):
     return X1, R, t0 + params[3:6]
 
 
+def depth_whitening(R: np.ndarray, t: np.ndarray, points: np.ndarray, angles: np.ndarray, focal: float):
+    """Per-point 2 x 2 matrices that whiten reprojection errors (pixels) for the uncertain depth of each point.
+
+    A point triangulated from rays meeting at angle a has a relative depth error of about sqrt(2) sigma / (f a)
+    (sigma: keypoint noise in pixels). In another view that error moves its projection along one direction g
+    (pixels per unit of relative depth), so the error's covariance is sigma^2 (I + c g g^T) with
+    c = 2 / (f a)^2; its inverse square root I + (1 / sqrt(1 + c |g|^2) - 1) u u^T (u = g / |g|) turns it back
+    into unit noise. Points measured by a depth sensor (a = inf) keep the identity.
+    """
+    X1 = points @ R.T + t
+    RX = points @ R.T
+    g = focal * (RX[:, :2] / X1[:, 2:3] - X1[:, :2] * (RX[:, 2:3] / X1[:, 2:3] ** 2))
+    norm = np.linalg.norm(g, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = 2.0 / (focal * np.asarray(angles, dtype=np.float64)) ** 2
+        u = np.where(norm[:, None] > 0, g / norm[:, None], 0.0)
+    shrink = 1.0 / np.sqrt(1.0 + c * norm ** 2) - 1.0
+    return np.eye(2) + shrink[:, None, None] * u[:, :, None] * u[:, None, :]
+
+
 def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px: float = 2.0,
                   confidence: float = 0.9999, max_iters: int = 1000, min_inliers: int = 8,
-                  epipolar: tuple | None = None):
+                  epipolar: tuple | None = None, angles: np.ndarray | None = None):
     """Pose (R, t) with x1 ~ project(R X + t) for known points X (N x 3) seen at normalized coordinates x1.
 
     PnP (P3P) in RANSAC with a pixel threshold (on a virtual camera of the mean focal), then robust (Huber)
     reprojection least squares over the rotation (left perturbation) and translation, started from RANSAC's model.
     `epipolar` = (x0, x1) adds the Sampson errors of those correspondences (view 0 = the points' frame) to the
     cost: they constrain rotation and translation direction from the images alone, so errors of triangulated
-    points do not feed back into the pose. Returns (R, t, inliers N bool, covariance 6 x 6 over (rotation,
+    points do not feed back into the pose. `angles` (radians, inf for measured depth) are the points'
+    triangulation angles: their reprojection errors are whitened for the depth uncertainty (`depth_whitening`),
+    and the threshold applies to the whitened error. Returns (R, t, inliers N bool, covariance 6 x 6 over (rotation,
     translation)) or None.
     """
     points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
@@ -273,19 +295,43 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
     if epipolar is not None:  # only correspondences that RANSAC's model already explains
         near = np.abs(sampson_residuals(skew(t0) @ R0, *epipolar)) * focal < 2.0 * threshold_px
         epipolar = (epipolar[0][near], epipolar[1][near])
+    use_points, use_epipolar = np.ones(len(points), bool), None if epipolar is None else np.ones(len(epipolar[0]), bool)
+    whiten = None if angles is None else depth_whitening(R0, t0, points, angles, focal)
+
+    def reprojection_errors(p, use=slice(None)):
+        X1, R, t = _reprojection(p, R0, t0, points[use], x1[use])
+        error = focal * (X1[:, :2] / X1[:, 2:3] - x1[use])
+        if whiten is not None:
+            error = np.einsum("nij,nj->ni", whiten[use], error)
+        return error, X1, R, t
 
     def residuals(p):
-        X1, R, t = _reprojection(p, R0, t0, points, x1)
-        reprojection = (focal * (X1[:, :2] / X1[:, 2:3] - x1)).reshape(-1)
+        error, X1, R, t = reprojection_errors(p, use_points)
+        reprojection = error.reshape(-1)
         if epipolar is None:
             return reprojection
-        return np.concatenate([reprojection, focal * sampson_residuals(skew(t) @ R, *epipolar)])
+        sampson = sampson_residuals(skew(t) @ R, epipolar[0][use_epipolar], epipolar[1][use_epipolar])
+        return np.concatenate([reprojection, focal * sampson])
 
+    def errors(p):
+        error, X1, R, t = reprojection_errors(p)
+        error = np.linalg.norm(error, axis=1)
+        inliers = (X1[:, 2] > 0) & (error < threshold_px)
+        epipolar_ok = None if epipolar is None else \
+            np.abs(sampson_residuals(skew(t) @ R, *epipolar)) * focal < threshold_px
+        return error, inliers, epipolar_ok
+
+    # A robust fit over all correspondences finds the inliers; Huber's tail still leans towards the outliers,
+    # which are not symmetric (at occlusion edges a keypoint takes the depth of the surface behind, all on one
+    # side), so the final fit is plain least squares over the inliers alone.
     sol = least_squares(residuals, np.zeros(6), method="trf", loss="huber", f_scale=threshold_px, max_nfev=50,
                         x_scale=1e-2)
+    _, use_points, use_epipolar = errors(sol.x)
+    if use_points.sum() < max(4, min_inliers):
+        return None
+    sol = least_squares(residuals, sol.x, method="trf", max_nfev=50, x_scale=1e-2)
     X1, R, t = _reprojection(sol.x, R0, t0, points, x1)
-    error = np.linalg.norm(sol.fun[:2 * len(points)].reshape(-1, 2), axis=1)
-    inliers = (X1[:, 2] > 0) & (error < threshold_px)
+    error, inliers, _ = errors(sol.x)
     if inliers.sum() < max(4, min_inliers):
         return None
     covariance = fit_covariance(sol.jac, error[inliers], floor=1e-12)

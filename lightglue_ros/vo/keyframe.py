@@ -28,6 +28,7 @@ class Keyframe:
     points: np.ndarray              # N x 3 keyframe coordinates at the tracker's scale, NaN where unknown
     point_angles: np.ndarray        # N triangulation angle (radians) of each point; inf for measured depth
     metric: bool = False            # points come from a depth sensor (metres)
+    landmarks: Optional[np.ndarray] = None  # N local-map landmark id per keypoint, -1 for none (monocular)
 
     @property
     def known(self) -> np.ndarray:

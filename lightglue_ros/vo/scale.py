@@ -32,15 +32,30 @@ def depth_to_metres(depth: np.ndarray) -> np.ndarray:
     return metres
 
 
-def sample_depth(depth_m: np.ndarray, keypoints_px: np.ndarray, min_m: float, max_m: float) -> np.ndarray:
-    """Depth (metres, NaN when missing or out of range) at each keypoint, nearest pixel."""
+def sample_depth(depth_m: np.ndarray, keypoints_px: np.ndarray, min_m: float, max_m: float,
+                 max_edge_ratio: float = 1.05) -> np.ndarray:
+    """Depth (metres, NaN when missing or out of range) at each keypoint, bilinear between the 4 nearest pixels.
+
+    Keypoints sit on corners, and many corners on occlusion edges, where the nearest pixel may belong to either
+    surface (and real sensors give flying pixels). A keypoint whose 4 neighbours' depths differ by more than
+    `max_edge_ratio` (largest / smallest) is on such an edge and gets NaN rather than a wrong depth.
+    """
     h, w = depth_m.shape
-    keypoints_px = np.asarray(keypoints_px).reshape(-1, 2)
-    u = np.round(keypoints_px[:, 0]).astype(np.int64)
-    v = np.round(keypoints_px[:, 1]).astype(np.int64)
-    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    keypoints_px = np.asarray(keypoints_px, dtype=np.float64).reshape(-1, 2)
     z = np.full(len(keypoints_px), np.nan, dtype=np.float64)
-    z[inside] = depth_m[v[inside], u[inside]]
+    u0, v0 = np.floor(keypoints_px[:, 0]), np.floor(keypoints_px[:, 1])
+    inside = (u0 >= 0) & (v0 >= 0) & (u0 <= w - 1) & (v0 <= h - 1) & np.isfinite(keypoints_px).all(axis=1)
+    if not inside.any():
+        return z
+    u0, v0 = u0[inside].astype(np.int64), v0[inside].astype(np.int64)
+    u1, v1 = np.minimum(u0 + 1, w - 1), np.minimum(v0 + 1, h - 1)
+    a = keypoints_px[inside, 0] - u0
+    b = keypoints_px[inside, 1] - v0
+    corners = np.stack([depth_m[v0, u0], depth_m[v0, u1], depth_m[v1, u0], depth_m[v1, u1]], axis=1)
+    weights = np.stack([(1 - a) * (1 - b), a * (1 - b), (1 - a) * b, a * b], axis=1)
+    with np.errstate(invalid="ignore"):
+        smooth = corners.max(axis=1) <= max_edge_ratio * corners.min(axis=1)  # False where any is NaN
+    z[inside] = np.where(smooth, np.sum(weights * corners, axis=1), np.nan)
     z[(z < min_m) | (z > max_m)] = np.nan
     return z
 

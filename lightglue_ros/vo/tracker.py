@@ -9,7 +9,9 @@ encoding, undistort, essential matrix + refinement (`geometry.relative_pose`), t
 
 - monocular: the first keyframe pair with enough parallax fixes the unit (median scene depth 1); the keyframe keeps
   triangulated points at that scale and every later translation is fitted to them (`scale.fit_translation`), new
-  keyframes triangulate their correspondences with the previous keyframe at the same scale, so the unit carries over;
+  keyframes triangulate their correspondences with the previous keyframe at the same scale, so the unit carries over,
+  and after each new keyframe the local map bundle-adjusts the last keyframes and the points they share
+  (`local_map.py`), which removes most of the drift of chained two-view estimates;
 - RGB-D: keyframe points come from the aligned depth image (metres);
 - a per-frame translation-norm prior (wheel odometry) sets the scale directly.
 
@@ -36,6 +38,7 @@ from .config import VOConfig
 from .geometry import (TwoViewPose, absolute_pose, epipolar_inliers, relative_pose, rotation_parallax,
                        tangent_basis, triangulate)
 from .keyframe import Keyframe, KeyframePolicy
+from .local_map import LocalMap
 from .scale import (backproject, depth_to_metres, fit_translation, sample_depth,
                     scale_from_translation_prior)
 
@@ -154,6 +157,7 @@ class Tracker:
         self.next_keyframe_id = 0
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.previous_T_camera_keyframe: Optional[tuple] = None  # (keyframe id, T) of the last tracked frame
+        self.local_map = LocalMap(self.config.local_map_keyframes, self.config.ransac_threshold_px)
 
     @contextmanager
     def _timer(self, timings: dict, stage: str):
@@ -205,6 +209,7 @@ class Tracker:
 
         if self.keyframe is None:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance)
+            self._add_to_local_map(self.keyframe, None)
             self.state = TrackingState.TRACKING if self.keyframe.num_points >= self.config.min_scale_points \
                 else TrackingState.INITIALIZING
             return self._result(frame, None, timings, start, is_keyframe=True, reason="first frame")
@@ -229,6 +234,7 @@ class Tracker:
         reason = self._keyframe_reason(estimate, frame)
         if reason:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance, estimate)
+            self._add_to_local_map(self.keyframe, estimate)
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= \
                     self.config.min_scale_points:
                 self.state = TrackingState.TRACKING
@@ -308,7 +314,8 @@ class Tracker:
             fitted = absolute_pose(kf.points[keyframe_index[usable]], estimate.x1[usable], focal,
                                    threshold_px=cfg.pnp_threshold_px, confidence=cfg.ransac_confidence,
                                    max_iters=min(cfg.ransac_max_iters, 1000), min_inliers=cfg.min_scale_points,
-                                   epipolar=(estimate.x0, estimate.x1) if cfg.pnp_epipolar else None)
+                                   epipolar=(estimate.x0, estimate.x1) if cfg.pnp_epipolar else None,
+                                   angles=kf.point_angles[keyframe_index[usable]])
         if fitted is None:
             estimate.reason = f"pose from {len(usable)} known points failed"
             return False
@@ -469,7 +476,8 @@ class Tracker:
         angles = np.zeros(n)
         metric = frame.depth is not None
         if metric:
-            z = sample_depth(frame.depth, frame.keypoints, self.config.depth_min_m, self.config.depth_max_m)
+            z = sample_depth(frame.depth, frame.keypoints, self.config.depth_min_m, self.config.depth_max_m,
+                             self.config.depth_edge_ratio)
             points = backproject(frame.normalized, z)
             angles[:] = np.inf
         elif estimate is not None and estimate.ok:
@@ -481,6 +489,18 @@ class Tracker:
         if keyframe.num_points and not metric:
             self.unit_depth = keyframe.median_depth  # the scale a monocular re-initialisation starts from
         return keyframe
+
+    def _add_to_local_map(self, keyframe: Keyframe, estimate: Optional[_Estimate]) -> None:
+        """Monocular: link the keyframe to the previous one's landmarks and bundle-adjust the window; the frame
+        takes the adjusted pose."""
+        if keyframe.metric:
+            return
+        if estimate is None:
+            self.local_map.add(keyframe)
+            return
+        self.local_map.add(keyframe, estimate.keyframe, estimate.match.matches[estimate.pose.inliers])
+        if self.local_map.adjust(self.camera.focal):
+            self.T_world_camera = keyframe.T_world_camera.copy()
 
     def _carry_points(self, estimate: _Estimate, points: np.ndarray, angles: np.ndarray) -> None:
         """Points of the new keyframe, in its coordinates at the running scale.

@@ -1,0 +1,224 @@
+"""Monocular local map: the last keyframes, the points they share, and bundle adjustment over them.
+
+Two-view geometry between consecutive keyframes confuses a small rotation with a small sideways translation (the
+bas-relief ambiguity) and triangulates points with noisy depths; chained from keyframe to keyframe these errors
+drift the trajectory and its scale. Seeing the same points from several keyframes removes the ambiguity, so after
+each new keyframe the poses of the latest keyframes and the points they share are refined together by minimising
+the reprojection error (bundle adjustment). The two oldest keyframes of the window stay fixed: they hold the
+world frame and the running scale.
+
+Points are "landmarks" with ids: a keyframe's keypoint that matches a keypoint of the previous keyframe (as an
+inlier) sees the same landmark; `Keyframe.landmarks` holds the id per keypoint (-1 for none).
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Dict, Optional
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from .keyframe import Keyframe
+
+FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (1 dof) stay where they are
+
+
+def _skew_rows(v: np.ndarray) -> np.ndarray:
+    """[v]x for each row of v (N x 3) -> N x 3 x 3."""
+    out = np.zeros((len(v), 3, 3))
+    out[:, 0, 1], out[:, 0, 2], out[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+    return out - out.transpose(0, 2, 1)
+
+
+def _linearise(R, t, X, camera_index, point_index, observed, focal):
+    """Residuals (M x 2, pixels) and their Jacobians w.r.t. the camera (M x 2 x 6: left rotation perturbation,
+    translation) and the point (M x 2 x 3)."""
+    Rc = R[camera_index]
+    RX = np.einsum("nij,nj->ni", Rc, X[point_index])
+    Xc = RX + t[camera_index]
+    z = Xc[:, 2]
+    residual = focal * (Xc[:, :2] / z[:, None] - observed)
+    d_proj = np.zeros((len(z), 2, 3))                   # d(focal * projection) / d(camera point)
+    d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
+    d_proj[:, :, 2] = -focal * Xc[:, :2] / z[:, None] ** 2
+    d_camera = np.concatenate([-d_proj @ _skew_rows(RX), d_proj], axis=2)   # d(exp(w) R X + t + dt)
+    return residual, d_camera, d_proj @ Rc, z
+
+
+def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: np.ndarray,
+                  point_index: np.ndarray, observed: np.ndarray, focal: float, threshold_px: float,
+                  fixed: int = FIXED_KEYFRAMES, iterations: int = 15):
+    """Refine camera poses (K x 4 x 4, camera-from-world; the first `fixed` stay) and points (L x 3, world).
+
+    Observation j: point `point_index[j]` seen by camera `camera_index[j]` at normalized coordinates `observed[j]`
+    (every point needs two). Levenberg-Marquardt on the reprojection error in pixels; the points are eliminated
+    from each step by the Schur complement, so a step costs one 6(K - fixed) square solve. Huber weights find the
+    outliers, then the last iterations weigh the inliers alone (Huber's tail leans towards one-sided outliers).
+    Returns (T_camera_world, points, inliers M bool).
+    """
+    K, L = len(T_camera_world), len(points)
+    free = K - fixed
+    R, t = T_camera_world[:, :3, :3].copy(), T_camera_world[:, :3, 3].copy()
+    X = np.array(points, dtype=np.float64)
+    order = np.argsort(point_index, kind="stable")
+    # Pairs of observations of the same point: they couple their cameras in the reduced system.
+    start = np.searchsorted(point_index[order], np.arange(L))
+    count = np.bincount(point_index, minlength=L)
+    first = np.repeat(start[point_index[order]], count[point_index[order]])
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(count[point_index[order]]) - count[point_index[order]],
+                                                count[point_index[order]])
+    pair_a = np.repeat(order, count[point_index[order]])
+    pair_b = order[first + offset]
+    moving = camera_index >= fixed
+    both = moving[pair_a] & moving[pair_b]
+    pair_a, pair_b = pair_a[both], pair_b[both]
+
+    def cost(residual, weight):
+        return float(np.sum(weight * np.sum(residual ** 2, axis=1)))
+
+    def weights(residual, robust):
+        error = np.linalg.norm(residual, axis=1)
+        if robust:
+            return np.where(error <= threshold_px, 1.0, threshold_px / np.maximum(error, 1e-12))
+        return (error < threshold_px).astype(np.float64)
+
+    damping = 1e-3
+    for iteration in range(iterations):
+        robust = iteration < iterations // 2
+        residual, J_camera, J_point, _ = _linearise(R, t, X, camera_index, point_index, observed, focal)
+        w = weights(residual, robust)
+        current = cost(residual, w)
+        J_camera = J_camera * moving[:, None, None]
+        wJc, wJp = J_camera * w[:, None, None], J_point * w[:, None, None]
+        U = np.zeros((K, 6, 6))
+        np.add.at(U, camera_index, np.einsum("nji,njk->nik", wJc, J_camera))
+        V = np.zeros((L, 3, 3))
+        np.add.at(V, point_index, np.einsum("nji,njk->nik", wJp, J_point))
+        W = np.einsum("nji,njk->nik", wJc, J_point)                       # per observation, 6 x 3
+        g_camera = np.zeros((K, 6))
+        np.add.at(g_camera, camera_index, np.einsum("nji,nj->ni", wJc, residual))
+        g_point = np.zeros((L, 3))
+        np.add.at(g_point, point_index, np.einsum("nji,nj->ni", wJp, residual))
+        while True:
+            V_damped = V + damping * (np.diagonal(V, axis1=1, axis2=2)[:, :, None] * np.eye(3) + 1e-9 * np.eye(3))
+            V_inv = np.linalg.inv(V_damped)
+            Y = W @ V_inv[point_index]                                     # 6 x 3 per observation
+            S = np.zeros((K, K, 6, 6))
+            S[np.arange(K), np.arange(K)] = U + damping * np.diagonal(U, axis1=1, axis2=2)[:, :, None] * np.eye(6)
+            np.add.at(S, (camera_index[pair_a], camera_index[pair_b]),
+                      -Y[pair_a] @ W[pair_b].transpose(0, 2, 1))
+            rhs = np.zeros((K, 6))
+            np.add.at(rhs, camera_index, np.einsum("nij,nj->ni", Y, g_point[point_index]))
+            rhs -= g_camera
+            S_free = S[fixed:, fixed:].transpose(0, 2, 1, 3).reshape(6 * free, 6 * free)
+            try:
+                step_camera = np.zeros((K, 6))
+                step_camera[fixed:] = np.linalg.solve(S_free, rhs[fixed:].ravel()).reshape(free, 6)
+            except np.linalg.LinAlgError:
+                return _pack(R, t), X, np.zeros(len(observed), bool)
+            back = np.zeros((L, 3))
+            np.add.at(back, point_index, np.einsum("nji,nj->ni", W, step_camera[camera_index]))
+            step_point = -np.einsum("nij,nj->ni", V_inv, g_point + back)
+            R_new = Rotation.from_rotvec(step_camera[:, :3]).as_matrix() @ R
+            t_new, X_new = t + step_camera[:, 3:], X + step_point
+            new_residual = _linearise(R_new, t_new, X_new, camera_index, point_index, observed, focal)[0]
+            if cost(new_residual, w) < current:
+                R, t, X, damping = R_new, t_new, X_new, max(damping / 10, 1e-7)
+                break
+            damping *= 10
+            if damping > 1e4:
+                break
+    residual, _, _, z = _linearise(R, t, X, camera_index, point_index, observed, focal)
+    return _pack(R, t), X, (z > 0) & (np.linalg.norm(residual, axis=1) < threshold_px)
+
+
+def _pack(R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    T = np.tile(np.eye(4), (len(R), 1, 1))
+    T[:, :3, :3], T[:, :3, 3] = R, t
+    return T
+
+
+class LocalMap:
+    """The window of the last `size` keyframes of one monocular trajectory and their landmarks."""
+
+    def __init__(self, size: int, threshold_px: float):
+        self.size, self.threshold_px = size, threshold_px
+        self.keyframes: Deque[Keyframe] = deque(maxlen=max(size, 1))
+        self.positions: Dict[int, np.ndarray] = {}   # landmark id -> world position
+        self.next_id = 0
+
+    def add(self, keyframe: Keyframe, previous: Optional[Keyframe] = None,
+            matches: Optional[np.ndarray] = None) -> None:
+        """Add a keyframe; `matches` (K x 2: previous index, keyframe index) are the inliers that link it to
+        `previous`. A keyframe that does not follow the window's last one starts a new window."""
+        keyframe.landmarks = np.full(len(keyframe.keypoints), -1, np.int64)
+        if not self.keyframes or self.keyframes[-1] is not previous:
+            self.keyframes.clear()
+            self.positions.clear()
+            if previous is not None:  # e.g. the re-initialisation keyframe after a loss
+                previous.landmarks = np.full(len(previous.keypoints), -1, np.int64)
+                self.keyframes.append(previous)
+        if matches is not None and previous is not None:
+            known = keyframe.known[matches[:, 1]]
+            for i0, i1 in matches[known]:
+                landmark = previous.landmarks[i0]
+                if landmark < 0:
+                    landmark = previous.landmarks[i0] = self.next_id
+                    self.next_id += 1
+                keyframe.landmarks[i1] = landmark
+            T = keyframe.T_world_camera
+            for i1 in matches[known, 1]:  # the newest triangulation of each landmark starts the adjustment
+                self.positions[keyframe.landmarks[i1]] = T[:3, :3] @ keyframe.points[i1] + T[:3, 3]
+        self.keyframes.append(keyframe)
+        seen = {int(v) for kf in self.keyframes for v in kf.landmarks[kf.landmarks >= 0]}
+        self.positions = {k: v for k, v in self.positions.items() if k in seen}
+
+    def adjust(self, focal: float) -> bool:
+        """Bundle-adjust the window; updates the keyframes' poses and the newest keyframe's points (and their
+        triangulation angles). False when the window is too short to move anything."""
+        if len(self.keyframes) <= FIXED_KEYFRAMES or self.size <= FIXED_KEYFRAMES:
+            return False
+        camera, keypoint, landmark = [], [], []
+        for k, kf in enumerate(self.keyframes):
+            index = np.flatnonzero(kf.landmarks >= 0)
+            camera.append(np.full(len(index), k))
+            keypoint.append(kf.normalized[index])
+            landmark.append(kf.landmarks[index])
+        camera, observed, landmark = np.concatenate(camera), np.concatenate(keypoint), np.concatenate(landmark)
+        ids, point_index, counts = np.unique(landmark, return_inverse=True, return_counts=True)
+        shared = (counts >= 2)[point_index] & np.isin(landmark, list(self.positions))
+        if not shared.any():
+            return False
+        ids, point_index = np.unique(landmark[shared], return_inverse=True)
+        T_camera_world = np.stack([np.linalg.inv(kf.T_world_camera) for kf in self.keyframes])
+        points = np.stack([self.positions[int(i)] for i in ids])
+        T_camera_world, points, inliers = bundle_adjust(T_camera_world, points, camera[shared], point_index,
+                                                        observed[shared], focal, self.threshold_px)
+        for kf, T in zip(self.keyframes, T_camera_world):
+            kf.T_world_camera = np.linalg.inv(T)
+        good = np.bincount(point_index, weights=inliers, minlength=len(ids)) >= 2
+        for i, X in zip(ids[good], points[good]):
+            self.positions[int(i)] = X
+        self._update_points(self.keyframes[-1], ids[good], points[good])
+        return True
+
+    def _update_points(self, keyframe: Keyframe, ids: np.ndarray, points_world: np.ndarray) -> None:
+        """The newest keyframe's points from the adjusted landmarks; each angle is the widest between the rays
+        from the window's keyframes that see the landmark."""
+        row = {int(i): r for r, i in enumerate(ids)}
+        index = np.array([k for k, i in enumerate(keyframe.landmarks) if int(i) in row], np.int64)
+        if not len(index):
+            return
+        X = points_world[[row[int(i)] for i in keyframe.landmarks[index]]]
+        T = np.linalg.inv(keyframe.T_world_camera)
+        keyframe.points[index] = X @ T[:3, :3].T + T[:3, 3]
+        ray = X - keyframe.T_world_camera[:3, 3]
+        ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+        angle = np.zeros(len(index))
+        for kf in list(self.keyframes)[:-1]:
+            sees = np.isin(keyframe.landmarks[index], kf.landmarks)
+            other = X - kf.T_world_camera[:3, 3]
+            other /= np.linalg.norm(other, axis=1, keepdims=True)
+            cos = np.clip(np.sum(ray * other, axis=1), -1.0, 1.0)
+            angle = np.where(sees, np.maximum(angle, np.arccos(cos)), angle)
+        keyframe.point_angles[index] = np.maximum(angle, keyframe.point_angles[index])

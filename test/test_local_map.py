@@ -1,0 +1,91 @@
+"""Bundle adjustment and the monocular local map on synthetic correspondences with known poses and points."""
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from lightglue_ros.vo.keyframe import Keyframe
+from lightglue_ros.vo.local_map import LocalMap, _linearise, bundle_adjust
+
+FOCAL = 300.0
+
+
+def scene(rng, cameras=6, points=400, noise_px=0.3):
+    """Cameras moving sideways and turning (camera-from-world), points in front, noisy observations."""
+    X = rng.uniform([-2, -1, 3], [2, 1, 6], (points, 3))
+    T = np.tile(np.eye(4), (cameras, 1, 1))
+    for k in range(cameras):
+        T_world_camera = np.eye(4)
+        T_world_camera[:3, :3] = Rotation.from_rotvec([0, 0.02 * k, 0.01 * k]).as_matrix()
+        T_world_camera[:3, 3] = [0.1 * k, 0.01 * k, 0.0]
+        T[k] = np.linalg.inv(T_world_camera)
+    camera, point, observed = [], [], []
+    for k in range(cameras):
+        Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+        seen = rng.random(points) < 0.7
+        camera += [k] * int(seen.sum())
+        point += list(np.flatnonzero(seen))
+        observed.append(Xc[seen, :2] / Xc[seen, 2:] + rng.normal(0, noise_px / FOCAL, (seen.sum(), 2)))
+    return T, X, np.array(camera), np.array(point), np.concatenate(observed)
+
+
+def reprojection_cost(T, X, camera, point, observed, use):
+    residual = _linearise(T[:, :3, :3], T[:, :3, 3], X, camera, point, observed, FOCAL)[0]
+    return float(np.sum(residual[use] ** 2))
+
+
+def test_bundle_adjustment_converges_and_rejects_outliers():
+    rng = np.random.default_rng(0)
+    T, X, camera, point, observed = scene(rng)
+    observed[:20] += 0.05  # 15 px off: outliers
+    start_T, start_X = T.copy(), X * (1 + rng.normal(0, 0.05, (len(X), 1)))  # 5 % depth noise
+    for k in range(2, len(T)):
+        start_T[k, :3, :3] = Rotation.from_rotvec(rng.normal(0, 0.005, 3)).as_matrix() @ T[k, :3, :3]
+        start_T[k, :3, 3] += rng.normal(0, 0.02, 3)
+    T_out, X_out, inliers = bundle_adjust(start_T, start_X, camera, point, observed, FOCAL, threshold_px=1.0)
+
+    np.testing.assert_array_equal(T_out[:2], T[:2])  # the gauge: two fixed cameras
+    assert not inliers[:20].any() and inliers[20:].mean() > 0.95
+    good = np.arange(len(observed)) >= 20
+    # Converged: the reprojection cost is at or below the truth's (the fit absorbs some noise).
+    assert reprojection_cost(T_out, X_out, camera, point, observed, good) <= \
+        reprojection_cost(T, X, camera, point, observed, good)
+    for k in range(2, len(T)):
+        rotation = np.degrees(np.linalg.norm(Rotation.from_matrix(T_out[k, :3, :3] @ T[k, :3, :3].T).as_rotvec()))
+        assert rotation < 0.1
+        assert np.linalg.norm(T_out[k, :3, 3] - T[k, :3, 3]) < 0.25 * np.linalg.norm(start_T[k, :3, 3] - T[k, :3, 3])
+    assert np.median(np.linalg.norm(X_out - X, axis=1)) < 0.5 * np.median(np.linalg.norm(start_X - X, axis=1))
+
+
+def keyframe(index, T_world_camera, normalized, points):
+    n = len(normalized)
+    return Keyframe(index, float(index), index, T_world_camera, np.zeros((6, 6)), None, None, normalized * FOCAL,
+                    normalized, points, np.full(n, np.radians(2.0)))
+
+
+def test_local_map_links_landmarks_adjusts_the_newest_keyframe_and_restarts_on_a_gap():
+    rng = np.random.default_rng(1)
+    T, X, _, _, _ = scene(rng, cameras=4, points=60, noise_px=0.0)
+    keyframes = []
+    for k in range(4):
+        Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+        points = Xc * (1 + rng.normal(0, 0.02, (len(X), 1)))  # noisy depths, as triangulated
+        keyframes.append(keyframe(k, np.linalg.inv(T[k]), Xc[:, :2] / Xc[:, 2:], points))
+    keyframes[2].T_world_camera[:3, 3] += [0.01, -0.005, 0.0]  # a drifted pose for the adjustment to remove
+    local_map = LocalMap(size=6, threshold_px=1.0)
+    same = np.stack([np.arange(len(X))] * 2, axis=1)  # keypoint i of every keyframe sees point i
+    local_map.add(keyframes[0])
+    assert not local_map.adjust(FOCAL)  # one keyframe: nothing to move
+    for k in range(1, 4):
+        local_map.add(keyframes[k], keyframes[k - 1], same)
+    assert (keyframes[3].landmarks == keyframes[0].landmarks).all() and (keyframes[0].landmarks >= 0).all()
+    assert local_map.adjust(FOCAL)
+    assert np.linalg.norm(keyframes[2].T_world_camera[:3, 3] - np.linalg.inv(T[2])[:3, 3]) < 2e-3
+    newest = keyframes[3]
+    truth = X @ T[3, :3, :3].T + T[3, :3, 3]
+    assert np.median(np.abs(newest.points[:, 2] / truth[:, 2] - 1)) < 0.005  # from 2 % noise
+    assert (newest.point_angles >= np.radians(2.0)).all()
+
+    # A keyframe that does not follow the window's last one (re-initialisation) starts a new window.
+    restart = keyframe(9, np.eye(4), keyframes[0].normalized, keyframes[0].points.copy())
+    local_map.add(restart, keyframes[1], same)
+    assert list(local_map.keyframes) == [keyframes[1], restart]
+    assert not local_map.adjust(FOCAL)
