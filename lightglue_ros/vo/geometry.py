@@ -46,7 +46,11 @@ class TwoViewPose:
 
 
 def skew(v: np.ndarray) -> np.ndarray:
-    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+    """[v]x, the cross-product matrix: 3 -> 3 x 3, or N x 3 -> N x 3 x 3."""
+    v = np.asarray(v, dtype=np.float64)
+    out = np.zeros(v.shape[:-1] + (3, 3))
+    out[..., 0, 1], out[..., 0, 2], out[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    return out - np.swapaxes(out, -1, -2)
 
 
 def to_homogeneous(x: np.ndarray) -> np.ndarray:
@@ -256,8 +260,8 @@ def depth_whitening(R: np.ndarray, t: np.ndarray, points: np.ndarray, angles: np
     c = 2 / (f a)^2; its inverse square root I + (1 / sqrt(1 + c |g|^2) - 1) u u^T (u = g / |g|) turns it back
     into unit noise. Points measured by a depth sensor (a = inf) keep the identity.
     """
-    X1 = points @ R.T + t
     RX = points @ R.T
+    X1 = RX + t
     g = focal * (RX[:, :2] / X1[:, 2:3] - X1[:, :2] * (RX[:, 2:3] / X1[:, 2:3] ** 2))
     norm = np.linalg.norm(g, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -273,7 +277,8 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
     """Pose (R, t) with x1 ~ project(R X + t) for known points X (N x 3) seen at normalized coordinates x1.
 
     PnP (P3P) in RANSAC with a pixel threshold (on a virtual camera of the mean focal), then robust (Huber)
-    reprojection least squares over the rotation (left perturbation) and translation, started from RANSAC's model.
+    reprojection least squares over the rotation (left perturbation) and translation, started from RANSAC's model,
+    and a final plain least-squares fit over the inliers that one finds.
     `epipolar` = (x0, x1) adds the Sampson errors of those correspondences (view 0 = the points' frame) to the
     cost: they constrain rotation and translation direction from the images alone, so errors of triangulated
     points do not feed back into the pose. `angles` (radians, inf for measured depth) are the points'
@@ -295,7 +300,8 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
     if epipolar is not None:  # only correspondences that RANSAC's model already explains
         near = np.abs(sampson_residuals(skew(t0) @ R0, *epipolar)) * focal < 2.0 * threshold_px
         epipolar = (epipolar[0][near], epipolar[1][near])
-    use_points, use_epipolar = np.ones(len(points), bool), None if epipolar is None else np.ones(len(epipolar[0]), bool)
+    use_points = np.ones(len(points), bool)
+    use_epipolar = None if epipolar is None else np.ones(len(epipolar[0]), bool)
     whiten = None if angles is None else depth_whitening(R0, t0, points, angles, focal)
 
     def reprojection_errors(p, use=slice(None)):
@@ -319,19 +325,18 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
         inliers = (X1[:, 2] > 0) & (error < threshold_px)
         epipolar_ok = None if epipolar is None else \
             np.abs(sampson_residuals(skew(t) @ R, *epipolar)) * focal < threshold_px
-        return error, inliers, epipolar_ok
+        return error, inliers, epipolar_ok, R, t
 
     # A robust fit over all correspondences finds the inliers; Huber's tail still leans towards the outliers,
     # which are not symmetric (at occlusion edges a keypoint takes the depth of the surface behind, all on one
     # side), so the final fit is plain least squares over the inliers alone.
     sol = least_squares(residuals, np.zeros(6), method="trf", loss="huber", f_scale=threshold_px, max_nfev=50,
                         x_scale=1e-2)
-    _, use_points, use_epipolar = errors(sol.x)
+    _, use_points, use_epipolar, _, _ = errors(sol.x)
     if use_points.sum() < max(4, min_inliers):
         return None
     sol = least_squares(residuals, sol.x, method="trf", max_nfev=50, x_scale=1e-2)
-    X1, R, t = _reprojection(sol.x, R0, t0, points, x1)
-    error, inliers, _ = errors(sol.x)
+    error, inliers, _, R, t = errors(sol.x)
     if inliers.sum() < max(4, min_inliers):
         return None
     covariance = fit_covariance(sol.jac, error[inliers], floor=1e-12)

@@ -18,16 +18,10 @@ from typing import Deque, Dict, Optional
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .geometry import skew
 from .keyframe import Keyframe
 
 FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (1 dof) stay where they are
-
-
-def _skew_rows(v: np.ndarray) -> np.ndarray:
-    """[v]x for each row of v (N x 3) -> N x 3 x 3."""
-    out = np.zeros((len(v), 3, 3))
-    out[:, 0, 1], out[:, 0, 2], out[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
-    return out - out.transpose(0, 2, 1)
 
 
 def _linearise(R, t, X, camera_index, point_index, observed, focal):
@@ -41,7 +35,7 @@ def _linearise(R, t, X, camera_index, point_index, observed, focal):
     d_proj = np.zeros((len(z), 2, 3))                   # d(focal * projection) / d(camera point)
     d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
     d_proj[:, :, 2] = -focal * Xc[:, :2] / z[:, None] ** 2
-    d_camera = np.concatenate([-d_proj @ _skew_rows(RX), d_proj], axis=2)   # d(exp(w) R X + t + dt)
+    d_camera = np.concatenate([-d_proj @ skew(RX), d_proj], axis=2)   # d(exp(w) R X + t + dt)
     return residual, d_camera, d_proj @ Rc, z
 
 
@@ -60,15 +54,15 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
     free = K - fixed
     R, t = T_camera_world[:, :3, :3].copy(), T_camera_world[:, :3, 3].copy()
     X = np.array(points, dtype=np.float64)
+    # Pairs of observations of the same point (each with every one, itself included): they couple their
+    # cameras in the reduced system. Sorted by point, a point's observations are one run starting at `start`.
     order = np.argsort(point_index, kind="stable")
-    # Pairs of observations of the same point: they couple their cameras in the reduced system.
-    start = np.searchsorted(point_index[order], np.arange(L))
-    count = np.bincount(point_index, minlength=L)
-    first = np.repeat(start[point_index[order]], count[point_index[order]])
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(count[point_index[order]]) - count[point_index[order]],
-                                                count[point_index[order]])
-    pair_a = np.repeat(order, count[point_index[order]])
-    pair_b = order[first + offset]
+    sorted_points = point_index[order]
+    start = np.searchsorted(sorted_points, np.arange(L))
+    runs = np.bincount(point_index, minlength=L)[sorted_points]      # per sorted observation: its point's count
+    within = np.arange(runs.sum()) - np.repeat(np.cumsum(runs) - runs, runs)
+    pair_a = np.repeat(order, runs)
+    pair_b = order[np.repeat(start[sorted_points], runs) + within]
     moving = camera_index >= fixed
     both = moving[pair_a] & moving[pair_b]
     pair_a, pair_b = pair_a[both], pair_b[both]
@@ -159,16 +153,15 @@ class LocalMap:
                 previous.landmarks = np.full(len(previous.keypoints), -1, np.int64)
                 self.keyframes.append(previous)
         if matches is not None and previous is not None:
-            known = keyframe.known[matches[:, 1]]
-            for i0, i1 in matches[known]:
-                landmark = previous.landmarks[i0]
-                if landmark < 0:
-                    landmark = previous.landmarks[i0] = self.next_id
-                    self.next_id += 1
-                keyframe.landmarks[i1] = landmark
+            i0, i1 = matches[keyframe.known[matches[:, 1]]].T
+            unseen = i0[previous.landmarks[i0] < 0]
+            previous.landmarks[unseen] = self.next_id + np.arange(len(unseen))
+            self.next_id += len(unseen)
+            keyframe.landmarks[i1] = previous.landmarks[i0]
+            # The newest triangulation of each landmark starts the adjustment.
             T = keyframe.T_world_camera
-            for i1 in matches[known, 1]:  # the newest triangulation of each landmark starts the adjustment
-                self.positions[keyframe.landmarks[i1]] = T[:3, :3] @ keyframe.points[i1] + T[:3, 3]
+            world = keyframe.points[i1] @ T[:3, :3].T + T[:3, 3]
+            self.positions.update(zip(keyframe.landmarks[i1].tolist(), world))
         self.keyframes.append(keyframe)
         seen = {int(v) for kf in self.keyframes for v in kf.landmarks[kf.landmarks >= 0]}
         self.positions = {k: v for k, v in self.positions.items() if k in seen}
@@ -185,11 +178,12 @@ class LocalMap:
             keypoint.append(kf.normalized[index])
             landmark.append(kf.landmarks[index])
         camera, observed, landmark = np.concatenate(camera), np.concatenate(keypoint), np.concatenate(landmark)
-        ids, point_index, counts = np.unique(landmark, return_inverse=True, return_counts=True)
-        shared = (counts >= 2)[point_index] & np.isin(landmark, list(self.positions))
-        if not shared.any():
+        ids, inverse, counts = np.unique(landmark, return_inverse=True, return_counts=True)
+        keep = (counts >= 2) & np.isin(ids, list(self.positions))
+        if not keep.any():
             return False
-        ids, point_index = np.unique(landmark[shared], return_inverse=True)
+        shared = keep[inverse]
+        ids, point_index = ids[keep], (np.cumsum(keep) - 1)[inverse[shared]]
         T_camera_world = np.stack([np.linalg.inv(kf.T_world_camera) for kf in self.keyframes])
         points = np.stack([self.positions[int(i)] for i in ids])
         T_camera_world, points, inliers = bundle_adjust(T_camera_world, points, camera[shared], point_index,
@@ -205,11 +199,11 @@ class LocalMap:
     def _update_points(self, keyframe: Keyframe, ids: np.ndarray, points_world: np.ndarray) -> None:
         """The newest keyframe's points from the adjusted landmarks; each angle is the widest between the rays
         from the window's keyframes that see the landmark."""
-        row = {int(i): r for r, i in enumerate(ids)}
-        index = np.array([k for k, i in enumerate(keyframe.landmarks) if int(i) in row], np.int64)
-        if not len(index):
+        if not len(ids):
             return
-        X = points_world[[row[int(i)] for i in keyframe.landmarks[index]]]
+        row = np.minimum(np.searchsorted(ids, keyframe.landmarks), len(ids) - 1)   # ids are sorted
+        index = np.flatnonzero(ids[row] == keyframe.landmarks)
+        X = points_world[row[index]]
         T = np.linalg.inv(keyframe.T_world_camera)
         keyframe.points[index] = X @ T[:3, :3].T + T[:3, 3]
         ray = X - keyframe.T_world_camera[:3, 3]
