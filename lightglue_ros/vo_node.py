@@ -41,6 +41,8 @@ from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.scale import depth_to_metres
 
+CAMERA_INFO_GRACE_S = 0.5  # how long a first image waits for its CameraInfo before it is dropped
+
 # `matches`: one point per match of this frame to its keyframe. u0 v0: keyframe pixel, u1 v1: this frame's pixel,
 # score: LightGlue probability, inlier: 1 for inliers of the relative pose; every point also carries the
 # keyframe's id and stamp (seconds), so consumers can associate matches without another topic.
@@ -144,6 +146,7 @@ class VONode(Node):
 
         self.T_base_camera = pose_matrix(cfg.base_from_camera[:3], cfg.base_from_camera[3:])
         self.camera: Optional[CameraModel] = None
+        self.camera_received = threading.Event()
         self.fallback_intrinsics = tuple(cfg.intrinsics) if any(cfg.intrinsics) else None
         self.frames = LatestFrame()
         self.depths = deque(maxlen=10)
@@ -198,6 +201,7 @@ class VONode(Node):
             self.get_logger().warning(f"camera_info ignored: {error}", throttle_duration_sec=5.0)
             return
         self.camera = camera
+        self.camera_received.set()
 
     def warn_without_camera(self) -> None:
         if self.camera is None and self.fallback_intrinsics is None:
@@ -282,6 +286,10 @@ class VONode(Node):
     def current_camera(self, image: np.ndarray) -> Optional[CameraModel]:
         """The camera for this image: CameraInfo, else the `intrinsics` parameter; None drops the frame."""
         height, width = image.shape[:2]
+        if self.camera is None and self.fallback_intrinsics is None:
+            # Image and CameraInfo come on separate subscriptions, so the first image can be taken before the
+            # CameraInfo sent with it: give that a moment (this is the worker thread, callbacks go on).
+            self.camera_received.wait(CAMERA_INFO_GRACE_S)
         camera = self.camera
         if camera is None and self.fallback_intrinsics is not None:
             camera = CameraModel(*self.fallback_intrinsics, width=width, height=height)
