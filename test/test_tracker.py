@@ -82,10 +82,13 @@ def test_rgbd_orbit_is_tracked_at_metric_scale(matcher):
     assert sum(r.is_keyframe for r in results) >= 2  # the keyframe policy (max age 30) replaced it
 
 
-def test_monocular_line_keeps_its_scale(matcher):
-    # 0.4 m/s at 10 Hz: a few pixels of parallax per frame at this image size.
-    sequence = SyntheticSequence("line", frames=36, size=SIZE, seed=2, fps=10.0)
-    tracker = Tracker(config(keyframe_max_age=8), sequence.camera, matcher)
+def test_monocular_line_keeps_its_scale():
+    # 0.4 m/s at 10 Hz, 4 cm steps. Per-frame pose noise is about 1 mm at 320x240 (2-8 m scene depth), as much as
+    # the 5 % tolerance of a step, so this check runs at 640x480 with the default 1024 keypoints.
+    size, keypoints = (640, 480), 1024
+    sequence = SyntheticSequence("line", frames=36, size=size, seed=2, fps=10.0)
+    matcher = FeatureMatcher.from_config(config(max_keypoints=keypoints))
+    tracker = Tracker(config(max_keypoints=keypoints, keyframe_max_age=8), sequence.camera, matcher)
     results = run(tracker, sequence, range(len(sequence)), depth=False)
     states = [r.state for r in results]
     assert states[0] == TrackingState.INITIALIZING
@@ -93,23 +96,21 @@ def test_monocular_line_keeps_its_scale(matcher):
     first = states.index(TrackingState.TRACKING)
     assert first <= 5, states
     assert all(s == TrackingState.TRACKING for s in states[first:]), states
-    assert sum(r.is_keyframe for r in results[first:]) >= 3  # the scale is carried across several keyframes
+    keyframes = [k for k, r in enumerate(results) if r.is_keyframe and k >= first]
+    assert len(keyframes) >= 4  # the scale is carried across several keyframes
     positions = np.array([r.T_world_camera[:3, 3] for r in results])
-    # Speed over 4-frame windows (per-frame steps carry the pose noise of a 320x240 image): constant along the
-    # line, across the keyframes.
-    window = 4
-    speeds = np.linalg.norm(positions[first + window:] - positions[first:-window], axis=1)
-    ratio = speeds / np.median(speeds)
-    print("speed ratios", np.round(ratio, 3))
-    assert np.mean(np.abs(ratio - 1) <= 0.05) >= 0.9, np.round(ratio, 3)
-    assert np.all(np.abs(ratio - 1) <= 0.1), np.round(ratio, 3)
+    # Every step from the frame that fixed the scale on, across the later keyframes: constant length.
+    steps = np.linalg.norm(np.diff(positions[first:], axis=0), axis=1)
+    ratio = steps / np.median(steps)
+    print("per-frame step ratios", np.round(ratio, 3))
+    assert np.all(np.abs(ratio - 1) <= 0.05), np.round(ratio, 3)
     # ... and the path is the ground truth's, up to the similarity.
     truth = sequence.relative_poses()[first:, :3, 3]
     s, R, t = umeyama(positions[first:], truth, with_scale=True)
     ate = np.sqrt(np.mean(np.sum((positions[first:] @ R.T * s + t - truth) ** 2, axis=1)))
     path = np.linalg.norm(np.diff(truth, axis=0), axis=1).sum()
     print(f"line: ATE (Sim3) {ate / path * 100:.2f} % of the path after initialisation")
-    assert ate < 0.02 * path
+    assert ate < 0.005 * path
 
 
 def blank(shape):

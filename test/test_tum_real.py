@@ -72,4 +72,4 @@ def test_tracker_trajectory(tum, matcher, data_dir):
     gt_stamps, gt_poses = load_groundtruth(data_dir / "tum_fr3_office_17" / "groundtruth.txt")
     errors = evaluate_trajectory(stamps, [r.T_world_camera for r in results], gt_stamps, gt_poses)
     print(f"TUM fr3 office tracker: {errors.summary()}")
-    assert errors.ate_rmse <= 0.05 * errors.path_length
+    assert errors.ate_rmse <= 0.02 * errors.path_length

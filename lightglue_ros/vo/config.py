@@ -57,6 +57,10 @@ class VOConfig:
     min_triangulation_angle_deg: float = knob(0.5, "Triangulated points with rays closer than this angle "
                                               "(degrees) are too uncertain to carry the scale.",
                                               range=(0.0, 45.0))
+    min_epipolar_gradient: float = knob(0.1, "Monocular triangulation skips keypoints with less than this share "
+                                        "of their image gradient along the epipolar line (0.5 on a corner, 0 on "
+                                        "an edge along it, where the match can slide and the depth is "
+                                        "arbitrary).", range=(0.0, 0.5))
     pnp_threshold_px: float = knob(1.0, "Reprojection threshold (pixels) of the pose fit to the keyframe's known "
                                    "3D points (PnP RANSAC and its refinement).", range=(0.1, 50.0))
     pnp_epipolar: bool = knob(True, "The pose fit to known points also minimises the epipolar (Sampson) error "

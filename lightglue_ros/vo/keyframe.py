@@ -25,6 +25,7 @@ class Keyframe:
     encoded: Any                    # matcher EncodedFeatures, on the compute device
     keypoints: np.ndarray           # N x 2 pixels
     normalized: np.ndarray          # N x 2 undistorted normalized coordinates
+    structure: np.ndarray           # N x 3 image structure tensor per keypoint (aperture.structure_tensors)
     points: np.ndarray              # N x 3 keyframe coordinates at the tracker's scale, NaN where unknown
     point_angles: np.ndarray        # N triangulation angle (radians) of each point; inf for measured depth
     metric: bool = False            # points come from a depth sensor (metres)

@@ -9,7 +9,8 @@ encoding, undistort, essential matrix + refinement (`geometry.relative_pose`), t
 
 - monocular: the first keyframe pair with enough parallax fixes the unit (median scene depth 1); the keyframe keeps
   triangulated points at that scale and every later translation is fitted to them (`scale.fit_translation`), new
-  keyframes triangulate their correspondences with the previous keyframe at the same scale, so the unit carries over,
+  keyframes triangulate their correspondences with the previous keyframe at the same scale, so the unit carries over
+  (keypoints on edges along their epipolar lines get no depth: their matches slide along the edge, `aperture.py`),
   and after each new keyframe the local map bundle-adjusts the last keyframes and the points they share
   (`local_map.py`), which removes most of the drift of chained two-view estimates;
 - RGB-D: keyframe points come from the aligned depth image (metres);
@@ -33,6 +34,7 @@ from typing import Optional
 
 import numpy as np
 
+from .aperture import epipolar_directions, gradient_share, structure_tensors
 from .camera import CameraModel
 from .config import VOConfig
 from .geometry import (TwoViewPose, absolute_pose, epipolar_inliers, relative_pose, rotation_parallax,
@@ -88,6 +90,7 @@ class _Frame:
     encoded: object
     keypoints: np.ndarray
     normalized: np.ndarray
+    structure: np.ndarray               # N x 3 image structure tensor per keypoint (aperture.structure_tensors)
     depth: Optional[np.ndarray]         # metres, NaN invalid
 
 
@@ -99,6 +102,7 @@ class _Estimate:
     pose: Optional[TwoViewPose] = None
     x0: np.ndarray = None
     x1: np.ndarray = None
+    structure: tuple = None             # (keyframe, frame) structure tensors of the matches
     T_camera_keyframe: Optional[np.ndarray] = None  # scaled relative pose; None when the frame failed
     covariance: Optional[np.ndarray] = None         # 6 x 6 of the frame in the world (keyframe's included)
     state: TrackingState = TrackingState.DEGENERATE
@@ -203,8 +207,10 @@ class Tracker:
         with self._timer(timings, "encode"):
             encoded = self.matcher.encode(features)
         keypoints = features.keypoints.detach().float().cpu().numpy().astype(np.float64)
+        with self._timer(timings, "geometry"):
+            structure = structure_tensors(image, keypoints)
         frame = _Frame(float(stamp), self.frame_index, features, encoded, keypoints,
-                       self.camera.undistort_points(keypoints), depth)
+                       self.camera.undistort_points(keypoints), structure, depth)
         self.frame_index += 1
 
         if self.keyframe is None:
@@ -275,6 +281,7 @@ class Tracker:
         cfg, kf = self.config, estimate.keyframe
         m = estimate.match.matches
         estimate.x0, estimate.x1 = kf.normalized[m[:, 0]], frame.normalized[m[:, 1]]
+        estimate.structure = kf.structure[m[:, 0]], frame.structure[m[:, 1]]
         if kf.num_points >= cfg.min_scale_points and self._track_points(estimate, kf, prior):
             return
         pose = relative_pose(estimate.x0, estimate.x1, self.camera.focal, threshold_px=cfg.ransac_threshold_px,
@@ -369,16 +376,23 @@ class Tracker:
         """Keyframe indices of the inliers and their triangulation in keyframe coordinates.
 
         With the accepted (scaled) relative pose unless `t` is given. Returns (index, X, angle, good) where good
-        marks points in front of both views whose rays meet at `min_triangulation_angle_deg` or more.
+        marks points in front of both views whose rays meet at `min_triangulation_angle_deg` or more and whose
+        keypoints both sit on enough image gradient along their epipolar lines (`aperture.py`).
         """
         pose = estimate.pose
         R = pose.R
         if t is None:
             R, t = estimate.T_camera_keyframe[:3, :3], estimate.T_camera_keyframe[:3, 3]
         inliers = pose.inliers
-        X, angle = triangulate(R, t, estimate.x0[inliers], estimate.x1[inliers])
+        x0, x1 = estimate.x0[inliers], estimate.x1[inliers]
+        X, angle = triangulate(R, t, x0, x1)
         depth1 = X @ R[2] + t[2]
-        good = (angle >= np.radians(self.config.min_triangulation_angle_deg)) & (X[:, 2] > 0) & (depth1 > 0)
+        focal_xy = np.array([self.camera.fx, self.camera.fy])
+        share = np.minimum(
+            gradient_share(estimate.structure[0][inliers], epipolar_directions(x0, -R.T @ t, focal_xy)),
+            gradient_share(estimate.structure[1][inliers], epipolar_directions(x1, t, focal_xy)))
+        good = (angle >= np.radians(self.config.min_triangulation_angle_deg)) & (X[:, 2] > 0) & (depth1 > 0) & \
+            (share >= self.config.min_epipolar_gradient)
         return estimate.match.matches[inliers, 0], X, angle, good
 
     def _initial_scale(self, estimate: _Estimate, kf: Keyframe, prior: Optional[float]) -> Optional[float]:
@@ -484,7 +498,7 @@ class Tracker:
             self._carry_points(estimate, points, angles)
         keyframe = Keyframe(self.next_keyframe_id, frame.stamp, frame.index, T_world_camera.copy(),
                             covariance.copy(), frame.features, frame.encoded, frame.keypoints, frame.normalized,
-                            points, angles, metric)
+                            frame.structure, points, angles, metric)
         self.next_keyframe_id += 1
         if keyframe.num_points and not metric:
             self.unit_depth = keyframe.median_depth  # the scale a monocular re-initialisation starts from

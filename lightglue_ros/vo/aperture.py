@@ -1,0 +1,46 @@
+"""How well the image pins a keypoint down along its epipolar line (the aperture problem).
+
+Triangulation reads a point's depth from where its keypoints sit along their epipolar lines. A keypoint on an edge
+that runs along the epipolar line (a horizontal edge for a camera moving sideways, the grout lines of a tiled
+ceiling) can slide along the edge from one image to the next: its match still passes the epipolar test, but the
+depth it gives is arbitrary, and such points are often many and alike, so they bias the scale together.
+
+The image structure tensor around a keypoint, M = sum over a window of g g^T (g the image gradient), tells how
+strongly each direction is constrained: d^T M d / (|d|^2 trace M) is the share of the gradient energy along the
+unit direction d: near 0 on an edge parallel to d, 1/2 on a corner or blob, near 1 across an edge.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def structure_tensors(image: np.ndarray, keypoints: np.ndarray, window: int = 7) -> np.ndarray:
+    """Per keypoint (N x 2 pixels) the summed structure tensor over a `window` x `window` patch of the uint8
+    image (mono or RGB), as N x 3 (xx, xy, yy)."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = gray.astype(np.float32) / 255.0
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    height, width = gray.shape
+    x = np.clip(np.round(keypoints[:, 0]).astype(np.int64), 0, width - 1)
+    y = np.clip(np.round(keypoints[:, 1]).astype(np.int64), 0, height - 1)
+    return np.stack([cv2.boxFilter(product, -1, (window, window), normalize=False)[y, x]
+                     for product in (gx * gx, gx * gy, gy * gy)], axis=1).astype(np.float64)
+
+
+def gradient_share(tensors: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Share of each keypoint's gradient energy along its direction (N x 2, any length): d^T M d / (|d|^2 tr M),
+    0 where either is zero."""
+    xx, xy, yy = tensors.T
+    dx, dy = directions.T
+    along = dx * dx * xx + 2.0 * dx * dy * xy + dy * dy * yy
+    total = (dx * dx + dy * dy) * (xx + yy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, along / total, 0.0)
+
+
+def epipolar_directions(normalized: np.ndarray, epipole: np.ndarray, focal_xy: np.ndarray) -> np.ndarray:
+    """Pixel direction of the epipolar line through each keypoint (N x 2 undistorted normalized coordinates), given
+    the other camera's centre in this camera's coordinates (the epipole, possibly at infinity)."""
+    return (epipole[:2] - normalized * epipole[2]) * focal_xy
