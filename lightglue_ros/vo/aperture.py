@@ -16,17 +16,22 @@ import numpy as np
 
 
 def structure_tensors(image: np.ndarray, keypoints: np.ndarray, window: int = 7) -> np.ndarray:
-    """Per keypoint (N x 2 pixels) the summed structure tensor over a `window` x `window` patch of the uint8
-    image (mono or RGB), as N x 3 (xx, xy, yy)."""
+    """Per keypoint (N x 2 pixels) the structure tensor summed over the `window` x `window` image gradients
+    (central differences) around it in the uint8 image (mono or RGB), as N x 3 (xx, xy, yy).
+
+    Only the keypoints' patches are read: a few ms for 1000 keypoints at any image size."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    gray = gray.astype(np.float32) / 255.0
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    r = window // 2 + 1                      # the gradients' patch plus one pixel for the differences
+    padded = np.pad(gray, r, mode="edge")
     height, width = gray.shape
-    x = np.clip(np.round(keypoints[:, 0]).astype(np.int64), 0, width - 1)
-    y = np.clip(np.round(keypoints[:, 1]).astype(np.int64), 0, height - 1)
-    return np.stack([cv2.boxFilter(product, -1, (window, window), normalize=False)[y, x]
-                     for product in (gx * gx, gx * gy, gy * gy)], axis=1).astype(np.float64)
+    x = np.clip(np.round(keypoints[:, 0]).astype(np.int64), 0, width - 1) + r
+    y = np.clip(np.round(keypoints[:, 1]).astype(np.int64), 0, height - 1) + r
+    offsets = np.arange(-r, r + 1)
+    patch = padded[y[:, None, None] + offsets[:, None], x[:, None, None] + offsets].astype(np.float32) / 255.0
+    gx = 0.5 * (patch[:, 1:-1, 2:] - patch[:, 1:-1, :-2])
+    gy = 0.5 * (patch[:, 2:, 1:-1] - patch[:, :-2, 1:-1])
+    return np.stack([np.sum(gx * gx, axis=(1, 2)), np.sum(gx * gy, axis=(1, 2)), np.sum(gy * gy, axis=(1, 2))],
+                    axis=1).astype(np.float64)
 
 
 def gradient_share(tensors: np.ndarray, directions: np.ndarray) -> np.ndarray:
