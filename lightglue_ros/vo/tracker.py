@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from typing import Optional
 
@@ -90,19 +91,25 @@ class _Frame:
     encoded: object
     keypoints: np.ndarray
     normalized: np.ndarray
-    structure: np.ndarray               # N x 3 image structure tensor per keypoint (aperture.structure_tensors)
+    image: np.ndarray
     depth: Optional[np.ndarray]         # metres, NaN invalid
+
+    @cached_property
+    def structure(self) -> np.ndarray:
+        """N x 3 image structure tensor per keypoint (`aperture.structure_tensors`): only keyframes and
+        triangulation need it, so most frames never compute it."""
+        return structure_tensors(self.image, self.keypoints)
 
 
 @dataclass
 class _Estimate:
     """One frame against one keyframe."""
     keyframe: Keyframe
+    frame: _Frame
     match: object = None                # MatchResult
     pose: Optional[TwoViewPose] = None
     x0: np.ndarray = None
     x1: np.ndarray = None
-    structure: tuple = None             # (keyframe, frame) structure tensors of the matches
     T_camera_keyframe: Optional[np.ndarray] = None  # scaled relative pose; None when the frame failed
     covariance: Optional[np.ndarray] = None         # 6 x 6 of the frame in the world (keyframe's included)
     state: TrackingState = TrackingState.DEGENERATE
@@ -207,10 +214,8 @@ class Tracker:
         with self._timer(timings, "encode"):
             encoded = self.matcher.encode(features)
         keypoints = features.keypoints.detach().float().cpu().numpy().astype(np.float64)
-        with self._timer(timings, "geometry"):
-            structure = structure_tensors(image, keypoints)
         frame = _Frame(float(stamp), self.frame_index, features, encoded, keypoints,
-                       self.camera.undistort_points(keypoints), structure, depth)
+                       self.camera.undistort_points(keypoints), image, depth)
         self.frame_index += 1
 
         if self.keyframe is None:
@@ -260,7 +265,7 @@ class Tracker:
 
     def _estimate(self, kf: Keyframe, frame: _Frame, prior: Optional[float], timings: dict) -> _Estimate:
         cfg = self.config
-        estimate = _Estimate(kf)
+        estimate = _Estimate(kf, frame)
         if len(frame.keypoints) < cfg.min_inliers or len(kf.keypoints) < cfg.min_inliers:
             estimate.reason = f"too few keypoints ({len(frame.keypoints)} in the frame, {len(kf.keypoints)} " \
                               f"in the keyframe)"
@@ -281,7 +286,6 @@ class Tracker:
         cfg, kf = self.config, estimate.keyframe
         m = estimate.match.matches
         estimate.x0, estimate.x1 = kf.normalized[m[:, 0]], frame.normalized[m[:, 1]]
-        estimate.structure = kf.structure[m[:, 0]], frame.structure[m[:, 1]]
         if kf.num_points >= cfg.min_scale_points and self._track_points(estimate, kf, prior):
             return
         pose = relative_pose(estimate.x0, estimate.x1, self.camera.focal, threshold_px=cfg.ransac_threshold_px,
@@ -387,13 +391,14 @@ class Tracker:
         x0, x1 = estimate.x0[inliers], estimate.x1[inliers]
         X, angle = triangulate(R, t, x0, x1)
         depth1 = X @ R[2] + t[2]
+        i0, i1 = estimate.match.matches[inliers].T
         focal_xy = np.array([self.camera.fx, self.camera.fy])
         share = np.minimum(
-            gradient_share(estimate.structure[0][inliers], epipolar_directions(x0, -R.T @ t, focal_xy)),
-            gradient_share(estimate.structure[1][inliers], epipolar_directions(x1, t, focal_xy)))
+            gradient_share(estimate.keyframe.structure[i0], epipolar_directions(x0, -R.T @ t, focal_xy)),
+            gradient_share(estimate.frame.structure[i1], epipolar_directions(x1, t, focal_xy)))
         good = (angle >= np.radians(self.config.min_triangulation_angle_deg)) & (X[:, 2] > 0) & (depth1 > 0) & \
             (share >= self.config.min_epipolar_gradient)
-        return estimate.match.matches[inliers, 0], X, angle, good
+        return i0, X, angle, good
 
     def _initial_scale(self, estimate: _Estimate, kf: Keyframe, prior: Optional[float]) -> Optional[float]:
         """The unit of a monocular trajectory: the median scene depth of the first pair is `unit_depth`."""
