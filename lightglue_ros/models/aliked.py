@@ -12,6 +12,12 @@ aliked-n32; BSD-3 licence, fine for commercial use) load as they are, key for ke
         → detection: NMS, border removal, threshold or top-k, soft-argmax refinement in the NMS window
         → SDDH descriptors: per keypoint, M sampling positions predicted from a K x K patch, features sampled there,
           projected and summed with per-position weights, L2-normalised
+
+The full-resolution aggregated map (dim channels) is never built: the score head's first layer is a 1x1
+convolution, which commutes with bilinear upsampling, so each scale is projected to its 8 channels at its own
+resolution first; the descriptor head only reads the unit feature map at a few pixels per keypoint, which
+`features_at` computes from the four scales there. Same numbers as the dense formulation (to float rounding), a
+fraction of the time and memory on a CPU.
 """
 from __future__ import annotations
 
@@ -125,35 +131,63 @@ class SDDH(nn.Module):
         self.sf_conv = nn.Conv2d(dim, dim, 1, bias=False)  # projects each sampled feature
         self.agg_weights = nn.Parameter(torch.rand(num_positions, dim, dim))  # one dim x dim map per position
 
-    def patches(self, features: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
-        """K x K patches (N x C x K x K) of one C x H x W map around the pixels containing the keypoints.
-
-        As in the official code, the patch is moved inside the map and also never touches its last row/column.
-        """
-        _, h, w = features.shape
-        k = self.patch_size
-        size = torch.tensor([w, h], device=keypoints.device)
-        corner = torch.minimum((keypoints.long() - k // 2).clamp(min=0), size - 1 - k)
+    def forward(self, features: "FeatureMap", keypoints: torch.Tensor) -> torch.Tensor:
+        """One image's feature map, N x 2 keypoints (x, y pixels) → N x C unit descriptors."""
+        h, w = features.size
+        n, k = len(keypoints), self.patch_size
+        # K x K patch around the pixel containing each keypoint, moved inside the map and, as in the official
+        # code, never touching its last row/column.
+        corner = torch.minimum((keypoints.long() - k // 2).clamp(min=0),
+                               torch.tensor([w - 1 - k, h - 1 - k], device=keypoints.device))
         steps = torch.arange(k, device=keypoints.device)
-        rows = (corner[:, 1, None] + steps)[:, :, None]  # N x K x 1
-        cols = (corner[:, 0, None] + steps)[:, None, :]  # N x 1 x K
-        return features[:, rows, cols].transpose(0, 1)
-
-    def forward(self, features: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
-        """One C x H x W feature map, N x 2 keypoints (x, y pixels) → N x C unit descriptors."""
-        c, h, w = features.shape
-        n = len(keypoints)
+        rows = (corner[:, 1, None] + steps)[:, :, None].expand(n, k, k)
+        cols = (corner[:, 0, None] + steps)[:, None, :].expand(n, k, k)
+        patches = features.at(cols.reshape(-1), rows.reshape(-1)).view(n, k, k, -1).permute(0, 3, 1, 2)
         max_offset = max(h, w) / 4.0
-        offsets = self.offset_conv(self.patches(features, keypoints)).clamp(-max_offset, max_offset)
+        offsets = self.offset_conv(patches).clamp(-max_offset, max_offset)
         offsets = offsets.view(n, 2, self.num_positions).transpose(1, 2)  # N x M x (dx, dy)
-        last = torch.tensor([w - 1, h - 1], device=features.device, dtype=features.dtype)
-        positions = (keypoints[:, None] + offsets) / last * 2 - 1
-        sampled = F.grid_sample(features[None], positions.reshape(1, n * self.num_positions, 1, 2), mode="bilinear",
-                                align_corners=True)  # 1 x C x N*M x 1
-        sampled = sampled.view(c, n, self.num_positions).transpose(0, 1)  # N x C x M
-        projected = F.selu(self.sf_conv(sampled[..., None])[..., 0])
-        descriptors = torch.einsum("ncm,mcd->nd", projected, self.agg_weights)
+        sampled = features.bilinear((keypoints[:, None] + offsets).reshape(-1, 2))  # N*M x C
+        projected = F.selu(F.linear(sampled, self.sf_conv.weight[:, :, 0, 0]))
+        # Sum over positions of each position's C x C map: one matrix product over (position, channel).
+        descriptors = projected.view(n, -1) @ self.agg_weights.reshape(-1, self.agg_weights.shape[-1])
         return F.normalize(descriptors, p=2, dim=1)
+
+
+class FeatureMap:
+    """The unit feature map of one image (the L2-normalised concatenation of the four aggregation scales,
+    upsampled to full resolution), evaluated only at the pixels asked for."""
+
+    def __init__(self, levels: list, offset: tuple, size: tuple):
+        self.levels = levels        # C_i x h_i x w_i, the first at full (padded) resolution
+        self.offset = offset        # (left, top) padding
+        self.size = size            # (h, w) of the image
+
+    def at(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Unit features (N x C) at integer pixels (x, y: N, inside the image)."""
+        first = self.levels[0]
+        hp, wp = first.shape[-2:]
+        x, y = x + self.offset[0], y + self.offset[1]
+        # Bilinear upsampling with align_corners=True reads a coarse map at x * (w_i - 1) / (W - 1): grid_sample
+        # with align_corners=True at the same normalised coordinate.
+        grid = torch.stack((x * (2.0 / (wp - 1)) - 1, y * (2.0 / (hp - 1)) - 1), -1).to(first.dtype)[None, None]
+        parts = [first[:, y, x]] + [F.grid_sample(level[None], grid, mode="bilinear", align_corners=True)[0, :, 0]
+                                    for level in self.levels[1:]]
+        return F.normalize(torch.cat(parts), p=2, dim=0).T
+
+    def bilinear(self, points: torch.Tensor) -> torch.Tensor:
+        """Features (N x C) interpolated at sub-pixel points (N x 2, x y pixels); outside the image reads zero
+        (grid_sample of the unit map with align_corners=True and zero padding)."""
+        h, w = self.size
+        base = points.floor()
+        frac = points - base
+        base = base.long()
+        corners = torch.tensor([[0, 0], [1, 0], [0, 1], [1, 1]], device=points.device)
+        pixels = base[:, None] + corners  # N x 4 x 2
+        weights = torch.where(corners.bool(), frac[:, None], 1 - frac[:, None]).prod(-1)  # N x 4
+        inside = (pixels[..., 0] >= 0) & (pixels[..., 0] < w) & (pixels[..., 1] >= 0) & (pixels[..., 1] < h)
+        pixels = torch.minimum(pixels.clamp(min=0), torch.tensor([w - 1, h - 1], device=points.device))
+        features = self.at(pixels[..., 0].flatten(), pixels[..., 1].flatten()).view(len(points), 4, -1)
+        return (features * (weights * inside)[..., None]).sum(1)
 
 
 def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int]
@@ -246,24 +280,27 @@ class ALIKED(nn.Module):
         load_weights(self, weights, conf["model_name"])
         self.eval()
 
-    def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """B x 3 x H x W → unit feature map (B x dim x H x W) and score map (B x H x W) in [0, 1]."""
+    def dense_maps(self, image: torch.Tensor) -> tuple:
+        """B x 3 x H x W → score map (B x H x W, in [0, 1]) and the four aggregation scales (B x dim/4 x h_i x w_i,
+        after their 1x1 convolution and SELU, of the padded image; `padding` gives the offset), see `features_at`.
+
+        The network's dense part: the onnxruntime backend runs this method as an exported graph.
+        """
         h, w = image.shape[-2:]
-        pad_h, pad_w = -h % PAD_TO, -w % PAD_TO
-        # Replicate padding, split as evenly as possible (the extra pixel goes to the bottom/right).
-        padding = (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2)
+        padding = padding_of(h, w)
         x1 = self.block1(F.pad(image, padding, mode="replicate"))
         x2 = self.block2(F.avg_pool2d(x1, 2))
         x3 = self.block3(F.avg_pool2d(x2, 4))
         x4 = self.block4(F.avg_pool2d(x3, 4))
+        levels = [F.selu(conv(x)) for conv, x in ((self.conv1, x1), (self.conv2, x2), (self.conv3, x3), (self.conv4, x4))]
+        # Score head layer 1 (1x1, no bias) per scale, then upsampled: upsampling 8 channels, not dim.
+        first = self.score_head[0].weight.split(levels[0].shape[1], dim=1)
         size = x1.shape[-2:]
-        aggregated = torch.cat([F.selu(self.conv1(x1))] + [
-            F.interpolate(F.selu(conv(x)), size=size, mode="bilinear", align_corners=True)
-            for conv, x in ((self.conv2, x2), (self.conv3, x3), (self.conv4, x4))], dim=1)
-        scores = torch.sigmoid(self.score_head(aggregated))[:, 0]
-        features = F.normalize(aggregated, p=2, dim=1)
-        crop = (..., slice(padding[2], padding[2] + h), slice(padding[0], padding[0] + w))
-        return features[crop], scores[crop]
+        projected = F.conv2d(levels[0], first[0]) + sum(
+            F.interpolate(F.conv2d(level, weight), size=size, mode="bilinear", align_corners=True)
+            for level, weight in zip(levels[1:], first[1:]))
+        scores = torch.sigmoid(self.score_head[1:](projected))[:, 0]
+        return (scores[:, padding[2]:padding[2] + h, padding[0]:padding[0] + w], *levels)
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
@@ -276,7 +313,11 @@ class ALIKED(nn.Module):
         image = check_image(data, "ALIKED")
         if image.shape[1] == 1:
             image = image.expand(-1, 3, -1, -1)
-        features, score_maps = self.dense_maps(image)
+        score_maps, *levels = self.dense_maps(image)
+        return self.sparse(score_maps, levels)
+
+    def sparse(self, score_maps: torch.Tensor, levels: list) -> dict:
+        """Keypoints and descriptors from `dense_maps`' outputs (the part after the dense network)."""
         conf = self.conf
         radius, limit = conf["nms_radius"], conf["max_num_keypoints"]
         limit = None if limit == -1 else limit
@@ -288,6 +329,17 @@ class ALIKED(nn.Module):
         kept = best_common_subset(scores)
         keypoints = [k[i] for k, i in zip(keypoints, kept)]
         scores = [s[i] for s, i in zip(scores, kept)]
-        descriptors = [self.desc_head(f, k) if len(k) else f.new_zeros(0, len(f)) for f, k in zip(features, keypoints)]
+        h, w = score_maps.shape[-2:]
+        offset = padding_of(h, w)[::2]
+        dim = sum(level.shape[1] for level in levels)
+        descriptors = [self.desc_head(FeatureMap([level[b] for level in levels], offset, (h, w)), k) if len(k)
+                       else score_maps.new_zeros(0, dim) for b, k in enumerate(keypoints)]
         return {"keypoints": torch.stack(keypoints), "keypoint_scores": torch.stack(scores),
                 "descriptors": torch.stack(descriptors)}
+
+
+def padding_of(h: int, w: int) -> tuple:
+    """(left, right, top, bottom) replicate padding to a multiple of PAD_TO, split as evenly as possible (the
+    extra pixel goes to the bottom/right)."""
+    pad_h, pad_w = -h % PAD_TO, -w % PAD_TO
+    return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
