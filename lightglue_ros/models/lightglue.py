@@ -140,9 +140,13 @@ class MatchAssignment(nn.Module):
         self.final_proj = nn.Linear(dim, dim)
 
     def forward(self, desc0: torch.Tensor, desc1: torch.Tensor) -> torch.Tensor:
+        return log_double_softmax(*self.similarity(desc0, desc1))
+
+    def similarity(self, desc0: torch.Tensor, desc1: torch.Tensor) -> tuple:
+        """Similarity (B x M x N) and matchability logits (B x M x 1, B x N x 1): the learnt part."""
         scale = desc0.shape[-1] ** -0.25
         sim = (self.final_proj(desc0) * scale) @ (self.final_proj(desc1) * scale).transpose(-1, -2)
-        return log_double_softmax(sim, self.matchability(desc0), self.matchability(desc1))
+        return sim, self.matchability(desc0), self.matchability(desc1)
 
     def matchable(self, desc: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.matchability(desc)).squeeze(-1)
@@ -231,13 +235,11 @@ class LightGlue(nn.Module):
                              f"got {descriptors.shape[-1]}")
         image_size = torch.as_tensor(image_size, device=keypoints.device).reshape(-1, 2).expand(len(keypoints), 2)
         with self.autocast(keypoints.device):
-            rotary = self.posenc(normalize_keypoints(keypoints, image_size))
-            desc = self.input_proj(descriptors.contiguous())
-            if desc.shape[1] == 0:
-                return EncodedImage(0, desc, rotary, (None, None))
-            first = self.transformers[0]
-            desc = first.self_attn(desc, rotary)
-            return EncodedImage(keypoints.shape[1], desc, rotary, first.cross_attn.project(desc))
+            positions = normalize_keypoints(keypoints, image_size)
+            if keypoints.shape[1] == 0:
+                return EncodedImage(0, self.input_proj(descriptors), self.posenc(positions), (None, None))
+            desc, rotary, projected = self._encode(positions, descriptors.contiguous())
+            return EncodedImage(keypoints.shape[1], desc, rotary, projected)
 
     @torch.inference_mode()
     def match_encoded(self, encoded0: EncodedImage, encoded1: EncodedImage) -> dict:
@@ -279,24 +281,26 @@ class LightGlue(nn.Module):
         for layer in range(conf["n_layers"]):
             if desc0.shape[1] == 0 or desc1.shape[1] == 0:
                 break
-            if layer == 0:  # its self-attention and projections ran in encode()
-                desc0, desc1 = self.transformers[0].cross_attn(desc0, desc1, encoded0.projected,
-                                                               encoded1.projected)
-            else:
-                desc0, desc1 = self.transformers[layer](desc0, desc1, rotary0, rotary1)
+            desc0, desc1 = self._layer(layer, desc0, desc1, rotary0, rotary1, encoded0.projected,
+                                       encoded1.projected)
             if layer == conf["n_layers"] - 1:
                 break
-            token0 = token1 = None
-            if early_stop:
-                token0, token1 = self.token_confidence[layer](desc0), self.token_confidence[layer](desc1)
-                if self.should_stop(token0, token1, layer, m + n):
-                    break
-            if pruning and desc0.shape[1] > min_prune:
-                keep0 = self.keep_mask(token0, self.log_assignment[layer].matchable(desc0), layer)[0]
+            prune_now0 = pruning and desc0.shape[1] > min_prune
+            prune_now1 = pruning and desc1.shape[1] > min_prune
+            if not (early_stop or prune_now0 or prune_now1):
+                continue
+            token0, matchable0 = self._heads(layer, desc0)
+            token1, matchable1 = self._heads(layer, desc1)
+            if early_stop and self.should_stop(token0, token1, layer, m + n):
+                break
+            if not early_stop:  # unconfident points are protected from pruning only when stopping is on
+                token0 = token1 = None
+            if prune_now0:
+                keep0 = self.keep_mask(token0, matchable0, layer)[0]
                 index0, desc0, rotary0 = index0[:, keep0], desc0[:, keep0], rotary0[..., keep0, :]
                 prune0[:, index0] += 1
-            if pruning and desc1.shape[1] > min_prune:
-                keep1 = self.keep_mask(token1, self.log_assignment[layer].matchable(desc1), layer)[0]
+            if prune_now1:
+                keep1 = self.keep_mask(token1, matchable1, layer)[0]
                 index1, desc1, rotary1 = index1[:, keep1], desc1[:, keep1], rotary1[..., keep1, :]
                 prune1[:, index1] += 1
 
@@ -305,7 +309,7 @@ class LightGlue(nn.Module):
             m1 = torch.full(desc1.shape[:2], -1, device=device, dtype=torch.long)
             mscores0, mscores1 = m0.float().clamp(min=0), m1.float().clamp(min=0)
         else:
-            scores = self.log_assignment[layer](desc0, desc1).float()
+            scores = log_double_softmax(*(x.float() for x in self._similarity(layer, desc0, desc1)))
             m0, m1, mscores0, mscores1 = filter_matches(scores, conf["filter_threshold"])
 
         # Back from surviving points to the input indices.
@@ -329,6 +333,27 @@ class LightGlue(nn.Module):
         return {"matches0": matches0, "matches1": matches1, "matching_scores0": scores0,
                 "matching_scores1": scores1, "matches": matches, "scores": mscores, "stop": layer + 1,
                 "prune0": prune0, "prune1": prune1}
+
+    # --- the learnt steps; the onnxruntime backend (onnx_backend.py) runs them as exported graphs -----------
+    def _encode(self, positions: torch.Tensor, descriptors: torch.Tensor) -> tuple:
+        """Normalised keypoints and descriptors of one image → its state after the first self-attention block,
+        its rotary encoding and the first cross-attention block's projections."""
+        rotary = self.posenc(positions)
+        first = self.transformers[0]
+        desc = first.self_attn(self.input_proj(descriptors), rotary)
+        return desc, rotary, first.cross_attn.project(desc)
+
+    def _layer(self, layer: int, desc0, desc1, rotary0, rotary1, projected0, projected1) -> tuple:
+        if layer == 0:  # its self-attention and projections ran in encode()
+            return self.transformers[0].cross_attn(desc0, desc1, projected0, projected1)
+        return self.transformers[layer](desc0, desc1, rotary0, rotary1)
+
+    def _heads(self, layer: int, desc: torch.Tensor) -> tuple:
+        """Per-point confidence (early stopping) and matchability (pruning) after `layer`."""
+        return self.token_confidence[layer](desc), self.log_assignment[layer].matchable(desc)
+
+    def _similarity(self, layer: int, desc0, desc1) -> tuple:
+        return self.log_assignment[layer].similarity(desc0, desc1)
 
     def should_stop(self, token0, token1, layer: int, num_points: int) -> bool:
         """Adaptive depth: stop when enough points (pruned ones count as settled) are confident."""
