@@ -41,7 +41,9 @@ setup(
         "matplotlib",
         "rosbags",
         "evo",
-        "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
+        "onnxruntime",  # the onnxruntime backend (the default on CPU)
+    "onnx",  # torch.onnx.export writes the graphs through it
+    "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
     ],
     extras_require={
         "ros": ROS_FROM_PYPI,

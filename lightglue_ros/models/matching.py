@@ -49,6 +49,16 @@ def select_device(device: str = "auto") -> torch.device:
     return resolved
 
 
+def select_backend(backend: str, device: torch.device) -> str:
+    """'auto' → onnxruntime on a CPU (measured faster: `lightglue-vo bench vo`), torch on CUDA (fp16 autocast;
+    onnxruntime's CPU wheel has no CUDA provider)."""
+    if backend == "auto":
+        return "onnxruntime" if device.type == "cpu" else "torch"
+    if backend not in ("torch", "onnxruntime"):
+        raise ValueError(f"backend must be auto, torch or onnxruntime, got {backend!r}")
+    return backend
+
+
 def select_precision(precision: str, device: torch.device) -> str:
     """'auto' → fp16 on CUDA, fp32 elsewhere; half precision on a CPU falls back to fp32 (slower, not faster)."""
     if precision == "auto":
@@ -96,9 +106,10 @@ class FeatureMatcher:
     def __init__(self, features: str = "aliked", max_keypoints: int = 1024,
                  resize: Union[int, Sequence[int], None] = 640, device: str = "auto", precision: str = "auto",
                  depth_confidence: float = 0.95, width_confidence: float = 0.99, filter_threshold: float = 0.1,
-                 weights_dir: Optional[str] = None):
+                 weights_dir: Optional[str] = None, backend: str = "torch"):
         self.device = select_device(device)
         self.precision = select_precision(precision, self.device)
+        self.backend = select_backend(backend, self.device)
         self.features = features
         self.resize = resize
         extractor_weights = lightglue_weights = None  # None: the models ask the resolver's default sources
@@ -108,17 +119,23 @@ class FeatureMatcher:
             lightglue_weights = resolve_weights(f"{features}_lightglue", cache_dir=weights_dir)
         self.extractor = extractor_class(features)({"max_num_keypoints": max_keypoints}, weights=extractor_weights)
         self.extractor.eval().to(self.device)
-        self.lightglue = LightGlue(features, {
-            "depth_confidence": depth_confidence, "width_confidence": width_confidence,
-            "filter_threshold": filter_threshold, "precision": self.precision,
-        }, weights=lightglue_weights).to(self.device)
+        lightglue_conf = {"depth_confidence": depth_confidence, "width_confidence": width_confidence,
+                          "filter_threshold": filter_threshold, "precision": self.precision}
+        if self.backend == "onnxruntime":
+            from .onnx_backend import OnnxALIKED, OnnxLightGlue
+            if features == "aliked":  # the other extractors stay in PyTorch
+                self.extractor = OnnxALIKED(self.extractor, self.device, weights_dir, self.precision)
+            self.lightglue = OnnxLightGlue(features, lightglue_conf, lightglue_weights, weights_dir,
+                                           self.device).to(self.device)
+        else:
+            self.lightglue = LightGlue(features, lightglue_conf, weights=lightglue_weights).to(self.device)
 
     @classmethod
     def from_config(cls, config) -> "FeatureMatcher":
         return cls(features=config.features, max_keypoints=config.max_keypoints, resize=config.resize or None,
                    device=config.device, precision=config.precision, depth_confidence=config.depth_confidence,
                    width_confidence=config.width_confidence, filter_threshold=config.filter_threshold,
-                   weights_dir=config.weights_dir or None)
+                   weights_dir=config.weights_dir or None, backend=config.backend)
 
     @contextmanager
     def timer(self, timings: dict, stage: str):

@@ -39,6 +39,10 @@ class VOConfig:
                                    "confident (-1 disables).", range=(-1.0, 1.0))
     width_confidence: float = knob(0.99, "LightGlue point pruning confidence (-1 disables).", range=(-1.0, 1.0))
     filter_threshold: float = knob(0.1, "Minimum LightGlue match score.", range=(0.0, 1.0))
+    backend: str = knob("auto", "Inference engine: 'torch', or 'onnxruntime' (the models exported to ONNX graphs "
+                        "in the weight cache, built on first use; LightGlue still stops early and prunes); 'auto' "
+                        "is onnxruntime on CPU (about 1.4x faster there) and torch on CUDA.",
+                        choices=("auto", "torch", "onnxruntime"))
     weights_dir: str = knob("", "Weight cache directory ('' = ~/.cache/lightglue_ros).")
 
     # --- geometry --------------------------------------------------------------------------------------
