@@ -1,4 +1,4 @@
-"""`lightglue-vo bench match`: our extractor and LightGlue against the official code, same inputs and weights.
+"""`lightglue-vo bench match | vo`. `vo`: the whole pipeline, see bench_vo.py. `match`: our extractor and LightGlue against the official code, same inputs and weights.
 
 For each device (CPU always, CUDA when present), precision, keypoint budget and adaptivity setting it times:
 extraction (ours vs the official ALIKED; without torchvision it runs on kornia's port of deform_conv2d), matching
@@ -15,13 +15,14 @@ from pathlib import Path
 
 import torch
 
+from lightglue_ros.commands import bench_vo
 from lightglue_ros.models.official import official_aliked, official_module
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("what", choices=("match",), help="what to benchmark")
+    parser.add_argument("what", choices=("match", "vo"), help="what to benchmark")
     parser.add_argument("--features", choices=("aliked", "disk"), default="aliked",
                         help="feature type (the official checkpoints of both exist offline)")
     parser.add_argument("--keypoints", type=int, nargs="+", default=[512, 1024, 2048])
@@ -29,7 +30,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--image0", type=Path, default=DATA / "image_pairs" / "sacre_coeur1.jpg")
     parser.add_argument("--image1", type=Path, default=DATA / "image_pairs" / "sacre_coeur2.jpg")
     parser.add_argument("--resize", type=int, default=1024, help="longer image side the extractor sees")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=int, help="default: 10 (match), 2 (vo: passes over the sequence)")
+    bench_vo.add_arguments(parser)
 
 
 def paired_median_ms(ours, reference, repeats: int, device: torch.device) -> tuple[float, float]:
@@ -56,6 +58,10 @@ def official_extractor(features: str, max_keypoints: int, device):
 
 
 def run(args) -> int:
+    if args.what == "vo":
+        args.repeats = args.repeats or 2
+        return bench_vo.run(args)
+    args.repeats = args.repeats or 10
     import cv2
 
     from lightglue_ros.models.lightglue import LightGlue
