@@ -31,7 +31,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", type=Path, help="VOConfig YAML: flat, or a vo_node ROS parameter file")
     parser.add_argument("--features", choices=("superpoint", "aliked", "disk"), help="overrides the config")
     parser.add_argument("--max-keypoints", type=int, help="overrides the config")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="overrides the config")
+    parser.add_argument("--device", help="auto, cpu, cuda or cuda:N; overrides the config")
     parser.add_argument("--output", type=Path, required=True, help="trajectory, TUM format")
     parser.add_argument("--gt", type=Path, help="ground truth, TUM format")
     parser.add_argument("--max-time-diff", type=float, default=0.02,

@@ -110,6 +110,7 @@ class FeatureMatcher:
         self.device = select_device(device)
         self.precision = select_precision(precision, self.device)
         self.backend = select_backend(backend, self.device)
+        self.pending_timings = []  # CUDA events of timed stages (see timer)
         self.features = features
         self.resize = resize
         extractor_weights = lightglue_weights = None  # None: the models ask the resolver's default sources
@@ -139,12 +140,25 @@ class FeatureMatcher:
 
     @contextmanager
     def timer(self, timings: dict, stage: str):
-        """Wall time of a stage in ms; waits for the GPU so the number is the stage's, not the launch's."""
-        start = time.perf_counter()
+        """Adds a stage's time in ms to `timings`. On CUDA, events in the stream instead of a synchronisation:
+        the time is filled in by `resolve_timings`, which the caller runs once the frame's results are on the CPU
+        (a copy that waits for the GPU anyway)."""
+        if self.device.type != "cuda":
+            start = time.perf_counter()
+            yield
+            timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1e3
+            return
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
         yield
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        timings[stage] = (time.perf_counter() - start) * 1e3
+        end.record()
+        self.pending_timings.append((timings, stage, start, end))
+
+    def resolve_timings(self) -> None:
+        for timings, stage, start, end in self.pending_timings:
+            end.synchronize()
+            timings[stage] = timings.get(stage, 0.0) + start.elapsed_time(end)
+        self.pending_timings.clear()
 
     def image_tensor(self, image: np.ndarray) -> tuple[torch.Tensor, tuple[float, float]]:
         """uint8 image → 1 x C x H x W float tensor on the device at the working size, and the pixel scale back."""
@@ -187,10 +201,16 @@ class FeatureMatcher:
             output = self.lightglue.match_encoded(keyframe.encoded, frame.encoded)
         stop = int(output["stop"])
         # prune0/1 count the layers each point took part in: points that dropped out before the last one ran.
-        pruned = tuple(int((output[k] < stop).sum()) for k in ("prune0", "prune1"))
-        return MatchResult(matches=output["matches"][0].cpu().numpy().astype(np.int64),
-                           scores=output["scores"][0].float().cpu().numpy(), stop_layer=stop,
-                           num_layers=self.lightglue.conf["n_layers"], pruned=pruned, timings=timings)
+        # One copy to the CPU for matches, scores and pruned counts (each copy from a GPU waits for it).
+        pruned = torch.stack([(output[k][0] < stop).sum() for k in ("prune0", "prune1")])
+        matches = output["matches"][0]
+        packed = torch.cat([matches.double(), output["scores"][0].double()[:, None]], 1)
+        packed = torch.cat([packed.flatten(), pruned.double()]).cpu().numpy()
+        self.resolve_timings()
+        table = packed[:-2].reshape(-1, 3)
+        return MatchResult(matches=table[:, :2].astype(np.int64), scores=table[:, 2].astype(np.float32),
+                           stop_layer=stop, num_layers=self.lightglue.conf["n_layers"],
+                           pruned=tuple(int(p) for p in packed[-2:]), timings=timings)
 
     def match_images(self, image0: np.ndarray, image1: np.ndarray):
         """Both images end to end: (features0, features1, result) with extraction and encoding timings."""
@@ -199,7 +219,7 @@ class FeatureMatcher:
             features0, features1 = self.extract(image0), self.extract(image1)
         with self.timer(timings, "encode"):
             encoded0, encoded1 = self.encode(features0), self.encode(features1)
-        result = self.match(encoded0, encoded1)
+        result = self.match(encoded0, encoded1)  # resolves the timings (CUDA)
         result.timings = {**timings, **result.timings}
         return features0, features1, result
 

@@ -12,6 +12,7 @@ CPU one. The graphs are fp32; ONNX Runtime runs them in fp32 on every provider e
 """
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Optional, Union
@@ -60,7 +61,7 @@ class Graph:
 
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
+            partial = path.with_suffix(f".{os.getpid()}.partial")  # several processes may build it at once
             export(partial)
             partial.replace(path)  # atomic: a crash never leaves a truncated graph under the final name
         options = ort.SessionOptions()

@@ -3,22 +3,25 @@
 `VOConfig` is the single source of parameter defaults: the ROS node declares its parameters from these fields
 (name, default, description, range), `config/*.yaml` mirrors them, and the offline runner builds one from its
 command line. Each field's metadata carries a `description` and, for numbers, an inclusive `range`; string
-choices carry `choices`.
+choices carry `choices`, free strings a `pattern`.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict
 
 
-def knob(default, description: str, range=None, choices=None):
+def knob(default, description: str, range=None, choices=None, pattern=None):
     """A config field with the documentation the node turns into a ParameterDescriptor."""
     meta: Dict[str, Any] = {"description": description}
     if range is not None:
         meta["range"] = range
     if choices is not None:
         meta["choices"] = tuple(choices)
+    if pattern is not None:  # a regular expression the whole (string) value must match
+        meta["pattern"] = pattern
     return field(default=default, metadata=meta)
 
 
@@ -31,8 +34,8 @@ class VOConfig:
     max_keypoints: int = knob(1024, "Keypoints extracted per image (top-k by score).", range=(64, 8192))
     resize: int = knob(640, "Resize images so the longer side has this many pixels before extraction "
                        "(0 keeps the input size). Keypoints are reported in input pixels.", range=(0, 4096))
-    device: str = knob("auto", "Compute device; 'auto' picks CUDA when available, else CPU.",
-                       choices=("auto", "cpu", "cuda"))
+    device: str = knob("auto", "Compute device: auto, cpu, cuda or cuda:N; 'auto' picks CUDA when available, "
+                       "else CPU.", pattern=r"auto|cpu|cuda(:\d+)?")
     precision: str = knob("auto", "Matcher precision; 'auto' is fp16 on CUDA and fp32 on CPU.",
                           choices=("auto", "fp32", "fp16", "bf16"))
     depth_confidence: float = knob(0.95, "LightGlue early stopping: stop when this fraction of points is "
@@ -115,6 +118,9 @@ class VOConfig:
                 lo, hi = lo_hi
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
                     raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+            pattern = f.metadata.get("pattern")
+            if pattern is not None and not re.fullmatch(pattern, str(value)):
+                raise ValueError(f"{f.name}={value!r}: must match {pattern}")
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "VOConfig":

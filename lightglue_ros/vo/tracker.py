@@ -170,15 +170,12 @@ class Tracker:
         self.previous_T_camera_keyframe: Optional[tuple] = None  # (keyframe id, T) of the last tracked frame
         self.local_map = LocalMap(self.config.local_map_keyframes, self.config.ransac_threshold_px)
 
+    @staticmethod
     @contextmanager
-    def _timer(self, timings: dict, stage: str):
-        """Adds a stage's wall time (ms) to `timings`; waits for the GPU so the time is the stage's own."""
+    def _timer(timings: dict, stage: str):
+        """Adds a CPU stage's wall time (ms) to `timings` (model stages use the matcher's timer: CUDA events)."""
         start = time.perf_counter()
         yield
-        device = getattr(self.matcher, "device", None)
-        if device is not None and device.type == "cuda":
-            import torch
-            torch.cuda.synchronize(device)
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1e3
 
     # --- input ---------------------------------------------------------------------------------------------
@@ -209,11 +206,13 @@ class Tracker:
         if translation_prior is not None and not (np.isfinite(translation_prior) and translation_prior >= 0):
             raise ValueError(f"translation_prior must be a finite non-negative number, got {translation_prior}")
         timings = {}
-        with self._timer(timings, "extract"):
+        with self.matcher.timer(timings, "extract"):
             features = self.matcher.extract(image)
-        with self._timer(timings, "encode"):
+        with self.matcher.timer(timings, "encode"):
             encoded = self.matcher.encode(features)
+        # The frame's only copy of keypoints to the CPU; it also completes the timings' CUDA events.
         keypoints = features.keypoints.detach().float().cpu().numpy().astype(np.float64)
+        self.matcher.resolve_timings()
         frame = _Frame(float(stamp), self.frame_index, features, encoded, keypoints,
                        self.camera.undistort_points(keypoints), image, depth)
         self.frame_index += 1
