@@ -31,6 +31,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", type=Path, help="vo: VOConfig YAML (defaults otherwise)")
     parser.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), help="vo: overrides the config")
     parser.add_argument("--max-frames", type=int, help="vo: use the first this many frames")
+    # --devices (plural) is bench match's list
+    parser.add_argument("--device", help="vo: auto, cpu, cuda or cuda:N; overrides the config")
 
 
 def load_sequence(args):
@@ -154,7 +156,7 @@ def run(args) -> int:
     from lightglue_ros.commands.run import load_config
     from lightglue_ros.vo.tracker import Tracker
 
-    args.features = args.max_keypoints = args.device = None  # run.load_config's overrides: none here
+    args.features = args.max_keypoints = None  # run.load_config's other overrides: none here
     config = load_config(args)
     if args.backend:
         config.backend = args.backend
