@@ -27,7 +27,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider test
 
+TUM := ../shared/data/tum_fr3_office_17
+
+# The whole pipeline, ours vs the official one on the real TUM frames (speed ratio and accuracy of both), then the
+# matcher alone.
 bench: $(STAMP)
+	$(VENV)/bin/lightglue-vo bench vo $(TUM) --camera 535.4 539.2 320.1 247.6 --gt $(TUM)/groundtruth.txt
 	$(VENV)/bin/lightglue-vo bench match
 
 weights: $(STAMP)

@@ -11,6 +11,7 @@ COMMANDS = {
     "match": "match two images and print / save the matches",
     "bench": "benchmark ours against the official implementation",
     "fetch-weights": "download or copy model weights into the cache (for air-gapped robots)",
+    "export-onnx": "write the onnxruntime backend's ONNX graphs into the weight cache",
     "run": "run visual odometry offline on images, a video or a bag",
     "synth": "render a synthetic sequence with exact ground truth",
     "demo": "synthetic camera -> vo_node over DDS, scored against ground truth",
