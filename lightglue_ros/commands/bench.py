@@ -1,4 +1,5 @@
-"""`lightglue-vo bench match | vo`. `vo`: the whole pipeline, see bench_vo.py. `match`: our extractor and LightGlue against the official code, same inputs and weights.
+"""`lightglue-vo bench match | vo`. `vo`: the whole pipeline (bench_vo.py). `match`: our extractor and LightGlue
+against the official code, same inputs and weights.
 
 For each device (CPU always, CUDA when present), precision, keypoint budget and adaptivity setting it times:
 extraction (ours vs the official ALIKED; without torchvision it runs on kornia's port of deform_conv2d), matching

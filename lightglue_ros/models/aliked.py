@@ -292,7 +292,8 @@ class ALIKED(nn.Module):
         x2 = self.block2(F.avg_pool2d(x1, 2))
         x3 = self.block3(F.avg_pool2d(x2, 4))
         x4 = self.block4(F.avg_pool2d(x3, 4))
-        levels = [F.selu(conv(x)) for conv, x in ((self.conv1, x1), (self.conv2, x2), (self.conv3, x3), (self.conv4, x4))]
+        levels = [F.selu(conv(x)) for conv, x in zip((self.conv1, self.conv2, self.conv3, self.conv4),
+                                                     (x1, x2, x3, x4))]
         # Score head layer 1 (1x1, no bias) per scale, then upsampled: upsampling 8 channels, not dim.
         first = self.score_head[0].weight.split(levels[0].shape[1], dim=1)
         size = x1.shape[-2:]
