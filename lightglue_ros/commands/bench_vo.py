@@ -175,7 +175,7 @@ def run(args) -> int:
     for image in images[:2]:
         official.process(image)
     ours_ms, official_ms = {}, {}
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         tracker.reset()
         official.reset()
         poses, official_steps = [], []
@@ -188,6 +188,8 @@ def run(args) -> int:
             official_steps.append((R, t))
             for stage, ms in timings.items():
                 official_ms.setdefault(stage, []).append(ms)
+        print(f"pass {repeat + 1}/{args.repeats}: ours {np.mean(ours_ms['total'][-len(images):]):.1f} ms/frame, "
+              f"official {np.mean(official_ms['total'][-len(images):]):.1f} ms/frame", flush=True)
 
     def stages(ms: dict, names) -> str:
         total = np.mean(ms["total"])
