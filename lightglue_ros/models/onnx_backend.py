@@ -12,21 +12,31 @@ CPU one. The graphs are fp32; ONNX Runtime runs them in fp32 on every provider e
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from pathlib import Path
 from typing import Optional, Union
 
-import numpy as np
 import torch
 
 from .aliked import ALIKED
+from .extractor import check_image
 from .lightglue import LightGlue
 from .weights import default_cache_dir
 
 OPSET = 17
 # Part of every file name: bump when the exported code changes, so that stale graphs are not loaded.
 GRAPH_VERSION = 1
+
+
+def fingerprint(module: torch.nn.Module) -> str:
+    """Short hash of a module's weights: graphs of other weights (a fine-tuned checkpoint) get other files."""
+    digest = hashlib.sha1()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:10]
 
 
 def onnx_dir(cache_dir: Union[str, Path, None] = None) -> Path:
@@ -107,10 +117,12 @@ class OnnxALIKED(torch.nn.Module):
         self.model, self.device, self.precision = model, device, precision
         self.required_channels = model.required_channels
         self.directory = onnx_dir(cache_dir)
+        self.weights_id = fingerprint(model)
         self.graphs = {}
 
     def graph_path(self, width: int, height: int) -> Path:
-        return self.directory / f"{self.model.conf['model_name']}_{width}x{height}_v{GRAPH_VERSION}.onnx"
+        return self.directory / f"{self.model.conf['model_name']}_{width}x{height}_v{GRAPH_VERSION}_" \
+                                f"{self.weights_id}.onnx"
 
     def graph(self, width: int, height: int) -> Graph:
         if (width, height) not in self.graphs:
@@ -125,7 +137,7 @@ class OnnxALIKED(torch.nn.Module):
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
-        image = data["image"]
+        image = check_image(data, "ALIKED")
         if image.shape[1] == 1:
             image = image.expand(-1, 3, -1, -1)
         scores, *levels = self.graph(image.shape[-1], image.shape[-2])(image)
@@ -139,7 +151,7 @@ class OnnxLightGlue(LightGlue):
     def __init__(self, features: str = "aliked", conf: Optional[dict] = None, weights=None, cache_dir=None,
                  device: Union[str, torch.device] = "cpu"):
         super().__init__(features, conf, weights)
-        self.directory = onnx_dir(cache_dir) / f"{features}_lightglue_v{GRAPH_VERSION}"
+        self.directory = onnx_dir(cache_dir) / f"{features}_lightglue_v{GRAPH_VERSION}_{fingerprint(self)}"
         self.ort_device = torch.device(device)
         self.graphs = {}
 
