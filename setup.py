@@ -14,6 +14,7 @@ ROS_FROM_PYPI = [
     "ros-std-msgs",
     "ros-std-srvs",
     "ros-diagnostic-msgs",
+    "ros-lifecycle-msgs",
     "ros-visualization-msgs",
     "ros-rosgraph-msgs",
     "ros-rmw-fastrtps-cpp",
@@ -27,7 +28,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
-        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.xml")),
         (f"share/{PACKAGE}/rviz", glob("rviz/*.rviz")),
     ],
     python_requires=">=3.10",
@@ -59,9 +60,9 @@ setup(
     entry_points={
         "console_scripts": [
             "lightglue-vo = lightglue_ros.cli:main",
-            "vo_node = lightglue_ros.vo_node:main",
-            "bag_player = lightglue_ros.bag_player:main",
-            "synthetic_camera = lightglue_ros.synthetic_camera_node:main",
+            "vo_node = lightglue_ros.ros.vo_node:main",
+            "bag_player = lightglue_ros.ros.bag_player:main",
+            "synthetic_camera = lightglue_ros.ros.synthetic_camera_node:main",
         ],
     },
 )

@@ -3,10 +3,10 @@
 camera_info:=/camera/rgb/camera_info preset_file:=.../config/tum.yaml`.
 """
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, SetEnvironmentVariable
 from launch.conditions import IfCondition, UnlessCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
@@ -29,7 +29,16 @@ def generate_launch_description():
         DeclareLaunchArgument("preset_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
                               description="overrides applied after params_file, e.g. config/tum.yaml"),
         DeclareLaunchArgument("rviz", default_value="false", description="also start rviz2"),
+        DeclareLaunchArgument("fastdds_profile",
+                              default_value=PathJoinSubstitution([share, "config", "fastdds_large_images.xml"]),
+                              description="Fast DDS profile for large images, given to every process this starts "
+                                          "(FASTDDS_DEFAULT_PROFILES_FILE; the camera driver needs it too); '' "
+                                          "turns it off"),
     ]
+    # Before the nodes: Fast DDS reads the profile when a process creates its participant.
+    fastdds = SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", LaunchConfiguration("fastdds_profile"),
+                                     condition=IfCondition(PythonExpression(
+                                         ["'", LaunchConfiguration("fastdds_profile"), "' != ''"])))
 
     def bag_player(condition, *extra):
         # The node waits for its subscribers so that the first frames are not lost to discovery.
@@ -50,6 +59,7 @@ def generate_launch_description():
             "camera_info": LaunchConfiguration("camera_info"),
             "depth": LaunchConfiguration("depth"),
             "params_file": LaunchConfiguration("params_file"),
+            "fastdds_profile": LaunchConfiguration("fastdds_profile"),
             "preset_file": LaunchConfiguration("preset_file"),
             "use_sim_time": "true",
             "rviz": LaunchConfiguration("rviz"),
@@ -57,6 +67,7 @@ def generate_launch_description():
     )
     return LaunchDescription([
         *arguments,
+        fastdds,
         vo,
         bag_player(UnlessCondition(LaunchConfiguration("loop"))),
         bag_player(IfCondition(LaunchConfiguration("loop")), "--loop"),

@@ -2,9 +2,10 @@
 `ros2 launch lightglue_ros demo.launch.py trajectory:=orbit frames:=300`.
 """
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, SetEnvironmentVariable
+from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
@@ -22,7 +23,16 @@ def generate_launch_description():
         DeclareLaunchArgument("params_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
                               description="vo_node parameters"),
         DeclareLaunchArgument("rviz", default_value="true", description="also start rviz2"),
+        DeclareLaunchArgument("fastdds_profile",
+                              default_value=PathJoinSubstitution([share, "config", "fastdds_large_images.xml"]),
+                              description="Fast DDS profile for large images, given to every process this starts "
+                                          "(FASTDDS_DEFAULT_PROFILES_FILE; the camera driver needs it too); '' "
+                                          "turns it off"),
     ]
+    # Before the nodes: Fast DDS reads the profile when a process creates its participant.
+    fastdds = SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", LaunchConfiguration("fastdds_profile"),
+                                     condition=IfCondition(PythonExpression(
+                                         ["'", LaunchConfiguration("fastdds_profile"), "' != ''"])))
     camera = Node(
         package=PACKAGE,
         executable="synthetic_camera",
@@ -44,7 +54,8 @@ def generate_launch_description():
             "camera_info": "/synthetic/camera_info",
             "depth": "/synthetic/depth",
             "params_file": LaunchConfiguration("params_file"),
+            "fastdds_profile": LaunchConfiguration("fastdds_profile"),
             "rviz": LaunchConfiguration("rviz"),
         }.items(),
     )
-    return LaunchDescription([*arguments, camera, vo])
+    return LaunchDescription([*arguments, fastdds, camera, vo])

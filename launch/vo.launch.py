@@ -4,9 +4,9 @@ Launch arguments: the camera topics (remapped onto the node's `image`, `camera_i
 file(s), sim time, a namespace and rviz2 with the package's display config.
 """
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
@@ -29,7 +29,16 @@ def generate_launch_description():
         DeclareLaunchArgument("use_sim_time", default_value="false", description="take time from /clock"),
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
         DeclareLaunchArgument("rviz", default_value="false", description="also start rviz2 with rviz/vo.rviz"),
+        DeclareLaunchArgument("fastdds_profile",
+                              default_value=PathJoinSubstitution([share, "config", "fastdds_large_images.xml"]),
+                              description="Fast DDS profile for large images, given to every process this starts "
+                                          "(FASTDDS_DEFAULT_PROFILES_FILE; the camera driver needs it too); '' "
+                                          "turns it off"),
     ]
+    # Before the nodes: Fast DDS reads the profile when a process creates its participant.
+    fastdds = SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", LaunchConfiguration("fastdds_profile"),
+                                     condition=IfCondition(PythonExpression(
+                                         ["'", LaunchConfiguration("fastdds_profile"), "' != ''"])))
     vo_node = Node(
         package=PACKAGE,
         executable="vo_node",
@@ -56,4 +65,4 @@ def generate_launch_description():
         parameters=[{"use_sim_time": LaunchConfiguration("use_sim_time")}],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    return LaunchDescription([*arguments, vo_node, rviz])
+    return LaunchDescription([*arguments, fastdds, vo_node, rviz])

@@ -1,5 +1,6 @@
 """lightglue_ros: visual odometry on learned features (SuperPoint / ALIKED + LightGlue).
 
-`models/` and `vo/` are plain PyTorch / NumPy and import no ROS; the node modules are thin rclpy shells.
+`models/` and `vo/` are plain PyTorch / NumPy and import no ROS; `ros/` is the thin rclpy shell (node, bag player,
+synthetic camera, parameters, message conversion). Data flows one way: messages -> `ros/` -> `vo/` -> `models/`.
 """
 __version__ = "0.1.0"

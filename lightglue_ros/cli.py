@@ -1,7 +1,8 @@
 """`lightglue-vo`: one entry point, one module per subcommand in `lightglue_ros.commands`.
 
 Each command module defines `HELP`, `add_arguments(parser)` and `run(args) -> int`. Modules are imported
-only when their command runs, so `lightglue-vo synth` does not pay for loading torch models.
+only when their command runs, so `lightglue-vo synth` does not pay for loading torch models. Commands that
+need ROS (the demo) live in `lightglue_ros.ros`, the only layer that imports rclpy.
 """
 import argparse
 import importlib
@@ -18,8 +19,12 @@ COMMANDS = {
 }
 
 
+ROS_COMMANDS = {"demo"}
+
+
 def _module(name: str):
-    return importlib.import_module(f"lightglue_ros.commands.{name.replace('-', '_')}")
+    package = "lightglue_ros.ros" if name in ROS_COMMANDS else "lightglue_ros.commands"
+    return importlib.import_module(f"{package}.{name.replace('-', '_')}")
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry, Path as PathMsg
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -27,16 +28,26 @@ def ros_env(domain_id: int) -> dict:
                 PYTHONUNBUFFERED="1")
 
 
-def start_node(domain_id: int, tmp_path: Path, **parameters) -> subprocess.Popen:
-    """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI)."""
+FASTDDS_PROFILE = ROOT / "config" / "fastdds_large_images.xml"
+
+
+def start_node(domain_id: int, tmp_path: Path, defaults: bool = False, env: dict | None = None, remap=(),
+               **parameters) -> subprocess.Popen:
+    """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI);
+    `defaults`: exactly as a user starts it, no overrides at all."""
     import yaml
-    overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
-    params = tmp_path / "overrides.yaml"
-    params.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": overrides}}))
+    args = ["--params-file", str(ROOT / "config" / "vo.yaml")]
+    if not defaults:
+        overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
+        params = tmp_path / "overrides.yaml"
+        params.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": overrides}}))
+        args += ["--params-file", str(params)]
+    for remapping in remap:
+        args += ["-r", remapping]
     log = open(tmp_path / "vo_node.log", "w")
-    return subprocess.Popen([sys.executable, "-m", "lightglue_ros.vo_node", "--ros-args",
-                             "--params-file", str(ROOT / "config" / "vo.yaml"), "--params-file", str(params)],
-                            env=ros_env(domain_id), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen([sys.executable, "-m", "lightglue_ros.ros.vo_node", "--ros-args", *args],
+                            env={**ros_env(domain_id), **(env or {})}, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)
 
 
 def stop_node(process: subprocess.Popen, tmp_path: Path) -> str:
@@ -69,18 +80,21 @@ def camera_info(intrinsics, width: int, height: int, stamp, frame_id="camera") -
 class Peer:
     """Publishes image + camera_info, records odom, path, matches and status (spun on a background thread)."""
 
-    def __init__(self, domain_id: int):
+    def __init__(self, domain_id: int, reliable: bool = True, image_topic: str = "image"):
         os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
         self.node = rclpy.create_node("test_peer", context=self.context)
-        reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        self.image_pub = self.node.create_publisher(Image, "image", reliable)
-        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", reliable)
-        self.depth_pub = self.node.create_publisher(Image, "depth", reliable)
-        self.received = {"odom": [], "path": [], "matches": [], "status": []}
-        self.arrival = {}
-        for topic, kind in (("odom", Odometry), ("path", PathMsg), ("matches", PointCloud2), ("status", String)):
+        qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE if reliable else
+                         ReliabilityPolicy.BEST_EFFORT)
+        self.image_pub = self.node.create_publisher(Image, image_topic, qos)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", qos)
+        self.depth_pub = self.node.create_publisher(Image, "depth", qos)
+        self.received = {"odom": [], "path": [], "matches": [], "status": [], "/diagnostics": []}
+        self.arrival = {}     # odom stamp -> monotonic arrival
+        self.arrived_at = {}  # id(msg) -> monotonic arrival
+        for topic, kind in (("odom", Odometry), ("path", PathMsg), ("matches", PointCloud2), ("status", String),
+                            ("/diagnostics", DiagnosticArray)):
             self.node.create_subscription(kind, topic, self.recorder(topic), QoSProfile(depth=1000))
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
@@ -90,6 +104,7 @@ class Peer:
     def recorder(self, topic):
         def record(msg):
             self.received[topic].append(msg)
+            self.arrived_at[id(msg)] = time.monotonic()
             if topic == "odom":
                 self.arrival[stamp_seconds(msg.header.stamp)] = time.monotonic()
         return record
@@ -116,6 +131,19 @@ class Peer:
 
     def statuses(self) -> list[dict]:
         return [json.loads(m.data) for m in self.received["status"]]
+
+    def diagnostics(self, after: float = 0.0) -> dict:
+        """The node's newest /diagnostics values (and `level`), waiting for one published after `after`
+        (monotonic)."""
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            fresh = [m for m in self.received["/diagnostics"] if self.arrived_at.get(id(m), 0) > after]
+            if fresh:
+                status = fresh[-1].status[0]
+                return {**{kv.key: kv.value for kv in status.values}, "level": int.from_bytes(status.level, "little"),
+                        "message": status.message}
+            time.sleep(0.1)
+        raise AssertionError("no /diagnostics from vo_node")
 
     def close(self) -> None:
         self.executor.shutdown()

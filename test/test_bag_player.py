@@ -18,7 +18,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from lightglue_ros.bag_player import default_step_topic, playback_offset, select_tracks, Track
+from lightglue_ros.ros.bag_player import default_step_topic, playback_offset, select_tracks, Track
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 DOMAIN_ID = 71
@@ -79,7 +79,7 @@ class Listener:
 
 
 def play(env, bag, *extra, timeout=60):
-    cmd = [sys.executable, "-m", "lightglue_ros.bag_player", str(bag), *extra]
+    cmd = [sys.executable, "-m", "lightglue_ros.ros.bag_player", str(bag), *extra]
     return subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -160,7 +160,7 @@ def test_ros1_bag_and_loop(ros_env, frames, tmp_path):
                                              is_bigendian=0, step=640 * 3, data=bgr.ravel())
             writer.write(conn, t, store.serialize_ros1(msg, conn.msgtype))
     listener = Listener(context)
-    cmd = [sys.executable, "-m", "lightglue_ros.bag_player", str(bag), "--loop", "--rate", "4",
+    cmd = [sys.executable, "-m", "lightglue_ros.ros.bag_player", str(bag), "--loop", "--rate", "4",
            "--wait-for-subscribers", "--start-delay", "2"]
     player = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -61,13 +61,13 @@ def node_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     node = subprocess.Popen(
-        [sys.executable, "-m", "lightglue_ros.vo_node", "--ros-args", "-r", "__node:=vo_node",
+        [sys.executable, "-m", "lightglue_ros.ros.vo_node", "--ros-args", "-r", "__node:=vo_node",
          "--params-file", str(ROOT / "config" / "vo.yaml"), "--params-file", str(overrides),
          "-r", f"image:={IMAGE_TOPIC}", "-r", f"camera_info:={INFO_TOPIC}"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         player = subprocess.run(
-            [sys.executable, "-m", "lightglue_ros.bag_player", str(bag), "--clock", "--rate", "4",
+            [sys.executable, "-m", "lightglue_ros.ros.bag_player", str(bag), "--clock", "--rate", "4",
              "--ack-topic", "/odom", "--ack-timeout", "60", "--start-delay", "1",
              "--wait-for-subscribers", IMAGE_TOPIC, INFO_TOPIC],
             env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)

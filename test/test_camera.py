@@ -67,3 +67,22 @@ def test_bad_intrinsics_are_value_errors(kwargs, message):
         CameraModel(**args)
     with pytest.raises(ValueError, match="9 entries"):
         CameraModel.from_camera_info([1, 2, 3], [], "plumb_bob", 640, 480)
+
+
+def test_camera_info_binning_roi_and_rectified():
+    """CameraInfo's binning and region of interest map the sensor calibration onto the image (image_geometry's
+    convention: image pixel u is sensor pixel u * binning + offset); rectified images use P without distortion."""
+    K, D = [500.0, 0, 320, 0, 510, 240, 0, 0, 1], [-0.3, 0.1, 0.001, 0.002, 0.0]
+    P = [450.0, 0, 300, 0, 0, 460, 230, 0, 0, 0, 1, 0]
+    full = CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=P)
+    binned = CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=P, binning=(2, 2), roi=(100, 60, 400, 300))
+    assert (binned.width, binned.height) == (200, 150)
+    pixels = np.array([[0.0, 0.0], [57.0, 91.5], [199.0, 149.0]])
+    assert np.allclose(binned.undistort_points(pixels), full.undistort_points(pixels * 2 + [100, 60]), atol=1e-9)
+    rectified = CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=P, rectified=True)
+    assert (rectified.fx, rectified.fy, rectified.cx, rectified.cy) == (450, 460, 300, 230)
+    assert not rectified.is_distorted
+    with pytest.raises(ValueError, match="P"):
+        CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=[0.0] * 12, rectified=True)
+    with pytest.raises(ValueError, match="region of interest"):
+        CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=P, rectified=True, roi=(10, 0, 320, 240))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lightglue_ros.bag_player import build_parser as bag_player_parser
-from lightglue_ros.params_yaml import node_parameters
-from lightglue_ros.synthetic_camera_node import SyntheticCameraConfig
+from lightglue_ros.ros.bag_player import build_parser as bag_player_parser
+from lightglue_ros.ros.params_yaml import node_parameters
+from lightglue_ros.ros.synthetic_camera_node import SyntheticCameraConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / "launch"
@@ -151,7 +151,7 @@ def test_includes_pass_only_declared_arguments(launch_file):
 
 def test_referenced_files_exist(launch_file):
     for text in strings(launch_file.tree):
-        for folder, suffix in (("config", ".yaml"), ("rviz", ".rviz"), ("launch", ".launch.py")):
+        for folder, suffix in (("config", ".yaml"), ("config", ".xml"), ("rviz", ".rviz"), ("launch", ".launch.py")):
             if text.endswith(suffix) and "/" not in text:
                 assert (ROOT / folder / text).is_file(), f"{launch_file.name} refers to missing {folder}/{text}"
 
@@ -179,3 +179,16 @@ def test_checker_catches_a_wrong_parameter(tmp_path, monkeypatch):
     (tmp_path / "vo.launch.py").write_text(bad)
     with pytest.raises(AssertionError, match="use_sim_tme"):
         test_nodes_run_installed_executables_with_declared_parameters(LaunchFile("vo.launch.py"))
+
+
+def test_processes_get_the_large_image_profile(launch_file):
+    """Every launch file gives the processes it starts the Fast DDS profile for large images (before its nodes),
+    unless the fastdds_profile argument is ''."""
+    setters = [c for c in calls(launch_file.tree, "SetEnvironmentVariable")
+               if const(c.args[0]) == "FASTDDS_DEFAULT_PROFILES_FILE"]
+    assert len(setters) == 1, launch_file.name
+    assert "fastdds_large_images.xml" in strings(launch_file.arguments["fastdds_profile"])
+    assert keyword(setters[0], "condition") is not None
+    returned = next(n for n in ast.walk(launch_file.tree) if call_name(n) == "LaunchDescription")
+    order = [e.id for e in returned.args[0].elts if isinstance(e, ast.Name)]
+    assert order[0] == "fastdds", order  # set before any process starts

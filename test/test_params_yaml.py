@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lightglue_ros.params_yaml import NODE_NAME, node_parameters, parameter_classes, render
+from lightglue_ros.ros.params_yaml import NODE_NAME, node_parameters, parameter_classes, render
 from lightglue_ros.vo.config import VOConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def ros_parameters(path: Path) -> dict:
 
 def test_committed_yaml_is_the_generated_one():
     assert (CONFIG / "vo.yaml").read_text() == render(), \
-        "config/vo.yaml is stale: python -m lightglue_ros.params_yaml > config/vo.yaml"
+        "config/vo.yaml is stale: python -m lightglue_ros.ros.params_yaml > config/vo.yaml"
 
 
 def test_yaml_values_are_the_defaults_with_their_types():
@@ -67,6 +67,6 @@ def test_generator_rejects_a_parameter_defined_twice():
 
 def test_comments_carry_descriptions_and_ranges():
     text = render([VOConfig])
-    assert "# Keypoints extracted per image (top-k by score). Range [64, 8192].\n    max_keypoints: 1024" in text
+    assert "# Keypoints extracted per image (top-k by score). Range [64, 8192]. Needs a restart to change.\n    max_keypoints: 1024" in text
     assert "One of: superpoint, aliked, disk." in text
     assert "    weights_dir: ''\n" in text

@@ -33,6 +33,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-frames", type=int, help="vo: use the first this many frames")
     # --devices (plural) is bench match's list
     parser.add_argument("--device", help="vo: auto, cpu, cuda or cuda:N; overrides the config")
+    parser.add_argument("--node", action="store_true",
+                        help="vo: the frames through vo_node over DDS instead (processed, dropped, latency, RSS)")
+    parser.add_argument("--rate", type=float, default=30.0, help="vo --node: input frames per second (default 30)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="vo --node: how long to publish (default 20)")
 
 
 def load_sequence(args):
@@ -161,6 +165,9 @@ def run(args) -> int:
     if args.backend:
         config.backend = args.backend
     stamps, images, camera, truth = load_sequence(args)
+    if args.node:
+        from lightglue_ros.ros.bench_node import run_node  # the ROS layer, only for this mode
+        return run_node(args, images, camera)
     tracker = Tracker(config, camera)
     matcher = tracker.matcher
     official = OfficialPipeline(config, camera, matcher)

@@ -229,7 +229,11 @@ def load_weights(module, weights, name: str, adapt=None) -> None:
     path = resolve_weights(name) if weights is None else weights
     import torch
 
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises pickle, zip and runtime errors for a damaged file
+        raise ValueError(f"{type(module).__name__}: {path} is not a readable checkpoint "
+                         f"({type(error).__name__}: {str(error).splitlines()[0]})") from error
     if not isinstance(state, dict):
         raise ValueError(f"{type(module).__name__}: checkpoint {path} holds a {type(state).__name__}, "
                          "not a state dict")

@@ -55,14 +55,42 @@ class CameraModel:
 
     @classmethod
     def from_camera_info(cls, K: Sequence[float], D: Sequence[float], distortion_model: str,
-                         width: int, height: int) -> "CameraModel":
-        """From the fields of a CameraInfo message (K row-major, 9 numbers)."""
+                         width: int, height: int, P: Sequence[float] = (), rectified: bool = False,
+                         binning: Sequence[int] = (0, 0), roi: Sequence[int] = (0, 0, 0, 0)) -> "CameraModel":
+        """The camera of the images a CameraInfo describes (K, P row-major; roi = x_offset y_offset width height).
+
+        `rectified`: the images are rectified (`image_proc`'s image_rect), so their intrinsics are P's and they
+        have no distortion; a raw image uses K and D. Binning and a region of interest map the full-sensor
+        calibration onto the image as image_geometry does: image pixel (u, v) is sensor pixel
+        (u * binning_x + x_offset, v * binning_y + y_offset); D stays as it is, since it acts on normalised rays."""
         K = np.asarray(K, dtype=np.float64).reshape(-1)
         if K.size != 9:
             raise ValueError(f"CameraInfo K must have 9 entries, got {K.size}")
         if not np.all(np.isfinite(K)):
             raise ValueError(f"CameraInfo K must be finite, got {K.tolist()}")
-        return cls(K[0], K[4], K[2], K[5], int(width), int(height), distortion_model, D)
+        bx, by = (max(int(b), 1) for b in binning)
+        x0, y0, roi_width, roi_height = (int(v) for v in roi)
+        full_roi = (x0, y0) == (0, 0) and roi_width in (0, width) and roi_height in (0, height)
+        if rectified:
+            P = np.asarray(P, dtype=np.float64).reshape(-1)
+            if P.size != 12 or not np.all(np.isfinite(P)) or P[0] <= 0 or P[5] <= 0:
+                raise ValueError(f"rectified_images is set but the CameraInfo P is not a projection matrix "
+                                 f"({P.tolist()}); publish P, or set rectified_images false for raw images")
+            if not full_roi:
+                raise ValueError("a rectified image with a region of interest is not supported (its rectified ROI "
+                                 "depends on the lens); track the raw image (rectified_images false) instead")
+            fx, fy, cx, cy, distortion_model, D = P[0], P[5], P[2], P[6], "none", ()
+        else:
+            fx, fy, cx, cy = K[0], K[4], K[2], K[5]
+        if not full_roi:
+            cx, cy, width, height = cx - x0, cy - y0, roi_width, roi_height
+        return cls(fx / bx, fy / by, cx / bx, cy / by, int(width) // bx, int(height) // by, distortion_model, D)
+
+    @property
+    def parameters(self) -> tuple:
+        """Everything that defines the camera: two models with equal parameters project alike."""
+        return (self.fx, self.fy, self.cx, self.cy, self.width, self.height, self.distortion_model,
+                tuple(self.D.tolist()))
 
     @property
     def is_distorted(self) -> bool:

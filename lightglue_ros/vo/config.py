@@ -3,7 +3,8 @@
 `VOConfig` is the single source of parameter defaults: the ROS node declares its parameters from these fields
 (name, default, description, range), `config/*.yaml` mirrors them, and the offline runner builds one from its
 command line. Each field's metadata carries a `description` and, for numbers, an inclusive `range`; string
-choices carry `choices`, free strings a `pattern`.
+choices carry `choices`, free strings a `pattern`; knobs that build something once (the models) carry `restart`: a
+running node rejects live changes to them, while every other knob applies from the next frame.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict
 
 
-def knob(default, description: str, range=None, choices=None, pattern=None):
+def knob(default, description: str, range=None, choices=None, pattern=None, restart=False):
     """A config field with the documentation the node turns into a ParameterDescriptor."""
-    meta: Dict[str, Any] = {"description": description}
+    meta: Dict[str, Any] = {"description": description, "restart": restart}
     if range is not None:
         meta["range"] = range
     if choices is not None:
@@ -30,23 +31,26 @@ class VOConfig:
     # --- features and matching -------------------------------------------------------------------------
     features: str = knob("aliked", "Local features fed to LightGlue. SuperPoint's weights are non-commercial "
                          "and must be supplied by the user; ALIKED's are available offline.",
-                         choices=("superpoint", "aliked", "disk"))
-    max_keypoints: int = knob(1024, "Keypoints extracted per image (top-k by score).", range=(64, 8192))
+                         choices=("superpoint", "aliked", "disk"), restart=True)
+    max_keypoints: int = knob(1024, "Keypoints extracted per image (top-k by score).", range=(64, 8192),
+                              restart=True)
     resize: int = knob(640, "Resize images so the longer side has this many pixels before extraction "
-                       "(0 keeps the input size). Keypoints are reported in input pixels.", range=(0, 4096))
+                       "(0 keeps the input size). Keypoints are reported in input pixels.", range=(0, 4096),
+                       restart=True)
     device: str = knob("auto", "Compute device: auto, cpu, cuda or cuda:N; 'auto' picks CUDA when available, "
-                       "else CPU.", pattern=r"auto|cpu|cuda(:\d+)?")
+                       "else CPU.", pattern=r"auto|cpu|cuda(:\d+)?", restart=True)
     precision: str = knob("auto", "Matcher precision; 'auto' is fp16 on CUDA and fp32 on CPU.",
-                          choices=("auto", "fp32", "fp16", "bf16"))
+                          choices=("auto", "fp32", "fp16", "bf16"), restart=True)
     depth_confidence: float = knob(0.95, "LightGlue early stopping: stop when this fraction of points is "
-                                   "confident (-1 disables).", range=(-1.0, 1.0))
-    width_confidence: float = knob(0.99, "LightGlue point pruning confidence (-1 disables).", range=(-1.0, 1.0))
-    filter_threshold: float = knob(0.1, "Minimum LightGlue match score.", range=(0.0, 1.0))
+                                   "confident (-1 disables).", range=(-1.0, 1.0), restart=True)
+    width_confidence: float = knob(0.99, "LightGlue point pruning confidence (-1 disables).", range=(-1.0, 1.0),
+                                   restart=True)
+    filter_threshold: float = knob(0.1, "Minimum LightGlue match score.", range=(0.0, 1.0), restart=True)
     backend: str = knob("auto", "Inference engine: 'torch', or 'onnxruntime' (the models exported to ONNX graphs "
                         "in the weight cache, built on first use; LightGlue still stops early and prunes); 'auto' "
                         "is onnxruntime on CPU (about 1.4x faster there) and torch on CUDA.",
-                        choices=("auto", "torch", "onnxruntime"))
-    weights_dir: str = knob("", "Weight cache directory ('' = ~/.cache/lightglue_ros).")
+                        choices=("auto", "torch", "onnxruntime"), restart=True)
+    weights_dir: str = knob("", "Weight cache directory ('' = ~/.cache/lightglue_ros).", restart=True)
 
     # --- geometry --------------------------------------------------------------------------------------
     ransac_threshold_px: float = knob(1.0, "Essential-matrix RANSAC inlier threshold in pixels.",

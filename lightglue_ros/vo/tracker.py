@@ -148,6 +148,15 @@ class Tracker:
             self.set_camera(camera)
         self.reset()
 
+    def update_config(self, config: VOConfig) -> None:
+        """Apply changed tracking knobs from the next frame. The models are built once: knobs marked `restart`
+        in VOConfig keep the values they had when the matcher was made."""
+        config.validate()
+        self.config, self.policy = config, KeyframePolicy(config)
+        if (self.local_map.size, self.local_map.threshold_px) != (config.local_map_keyframes,
+                                                                  config.ransac_threshold_px):
+            self.local_map = LocalMap(config.local_map_keyframes, config.ransac_threshold_px)
+
     def set_camera(self, camera: CameraModel) -> None:
         if not isinstance(camera, CameraModel):
             raise ValueError(f"camera must be a CameraModel, got {type(camera).__name__}")

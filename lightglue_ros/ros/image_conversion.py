@@ -1,7 +1,9 @@
-"""sensor_msgs images ↔ numpy for the node: `cv_bridge` when it is importable, else our decoders.
+"""sensor_msgs images ↔ numpy for the node, with our own decoders on every install.
 
 The decoding itself is the ROS-free `lightglue_ros.vo.sources.decode_image` / `decode_compressed` (also used for
-bags); this module only adapts message objects. Nothing here imports rclpy at module level.
+bags); this module only adapts message objects. cv_bridge is not used even where it is installed: in passthrough
+mode it hands Bayer images over as a grey mosaic and yuv422 as two channels, and one decoder everywhere gives the
+same pixels on every install (live, bags, tests).
 """
 from __future__ import annotations
 
@@ -9,26 +11,13 @@ import numpy as np
 
 from lightglue_ros.vo.sources import decode_compressed, decode_image, to_rgb8
 
-try:  # a sourced ROS install has it; PyPI does not
-    from cv_bridge import CvBridge
-    _BRIDGE = CvBridge()
-except ImportError:
-    _BRIDGE = None
-
-BACKEND = "cv_bridge" if _BRIDGE is not None else "numpy"
-
 
 def image_from_msg(msg) -> np.ndarray:
     """sensor_msgs/Image → what the tracker takes (H x W gray or H x W x 3 RGB, uint8) or, for depth encodings
     (16UC1, 32FC1), the raw array. ValueError with the reason for anything malformed."""
-    if msg.encoding in ("16UC1", "32FC1"):
-        return decode_image(msg.encoding, msg.height, msg.width, msg.step, msg.data, bool(msg.is_bigendian))
-    if _BRIDGE is not None:
-        try:
-            return to_rgb8(_BRIDGE.imgmsg_to_cv2(msg), bgr=not msg.encoding.startswith(("rgb", "mono", "bayer")))
-        except Exception as error:  # cv_bridge raises its own error types
-            raise ValueError(f"cv_bridge: {error}") from error
     image = decode_image(msg.encoding, msg.height, msg.width, msg.step, msg.data, bool(msg.is_bigendian))
+    if msg.encoding in ("16UC1", "32FC1"):
+        return image
     return to_rgb8(image, bgr=False)  # decode_image returns colour as RGB already
 
 

@@ -48,7 +48,7 @@ def write_params(path: Path, overrides: dict) -> Path:
     """The node's full parameter set (dataclass defaults, as in config/vo.yaml) with the demo's overrides."""
     import yaml
 
-    from lightglue_ros.params_yaml import NODE_NAME, node_parameters
+    from lightglue_ros.ros.params_yaml import NODE_NAME, node_parameters
 
     params = node_parameters()
     params.update(overrides)
@@ -70,7 +70,7 @@ class Listener:
         from rclpy.qos import QoSProfile
 
         self.node = rclpy.create_node("demo_listener", context=context)
-        self.every, self.odometry, self.status = every, [], {}
+        self.every, self.odometry, self.status, self.timings = every, [], {}, []
         self.node.create_subscription(Odometry, "/odom", self.on_odometry, QoSProfile(depth=100))
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
@@ -84,7 +84,7 @@ class Listener:
             return
         from rclpy.qos import QoSProfile
 
-        from lightglue_ros.lockstep import message_class
+        from lightglue_ros.ros.lockstep import message_class
 
         types = dict(self.node.get_topic_names_and_types()).get("/status")
         if types:
@@ -101,6 +101,8 @@ class Listener:
         else:
             fields = {name: getattr(msg, name) for name in msg.get_fields_and_field_types()}
         self.status = fields
+        if "timings_ms" in fields:
+            self.timings.append(fields["timings_ms"])
 
     def on_odometry(self, msg) -> None:
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
@@ -110,13 +112,34 @@ class Listener:
         if n == 1 or n % self.every == 0:
             state = self.status.get("state", "?")
             layers = self.status.get("stop_layer", self.status.get("layers", "?"))
+            total = self.status.get("timings_ms", {}).get("total", float("nan"))
             print(f"frame {n:5d}  t={stamp:.3f}  position=({p.x:+.3f}, {p.y:+.3f}, {p.z:+.3f})  "
-                  f"state={state}  layers={layers}", flush=True)
+                  f"state={state}  layers={layers}  {1e3 / total:.1f} frames/s", flush=True)
+
+    def speed(self) -> str:
+        """The node's median per-stage ms and frames/s over the run."""
+        stages = {name: np.median([t.get(name, 0.0) for t in self.timings]) for name in self.timings[-1]}
+        total = stages.pop("total")
+        return f"{1e3 / total:.2f} frames/s ({total:.0f} ms: " + \
+            ", ".join(f"{name} {ms:.0f}" for name, ms in stages.items()) + ")"
 
     def close(self) -> None:
         self.executor.shutdown()
         self.thread.join()
         self.node.destroy_node()
+
+
+def render_ms(args) -> float:
+    """What one frame costs the synthetic camera (it must not be the bottleneck)."""
+    from lightglue_ros.vo.synth import SyntheticSequence
+
+    width, height = (int(v) for v in args.size.split("x"))
+    sequence = SyntheticSequence(args.trajectory, frames=4, size=(width, height), seed=args.seed)
+    sequence.frame(0)  # builds the scene
+    start = time.perf_counter()
+    for i in range(1, 4):
+        sequence.frame(i)
+    return (time.perf_counter() - start) / 3 * 1e3
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -154,11 +177,11 @@ def run(args) -> int:
           f"{args.features} on {args.device}; parameters in {params}", flush=True)
 
     node = subprocess.Popen(python_module(
-        "lightglue_ros.vo_node", "--params-file", str(params), "-r", "__node:=vo_node",
+        "lightglue_ros.ros.vo_node", "--params-file", str(params), "-r", "__node:=vo_node",
         "-r", f"image:={CAMERA_NS}/image", "-r", f"camera_info:={CAMERA_NS}/camera_info",
         "-r", f"depth:={CAMERA_NS}/depth"), env=env)
     camera = subprocess.Popen(python_module(
-        "lightglue_ros.synthetic_camera_node", "-r", f"__ns:={CAMERA_NS}",
+        "lightglue_ros.ros.synthetic_camera_node", "-r", f"__ns:={CAMERA_NS}",
         "-p", f"trajectory:={args.trajectory}", "-p", f"frames:={args.frames}", "-p", f"size:={args.size}",
         "-p", f"seed:={args.seed}", "-p", f"publish_depth:={str(not args.mono).lower()}",
         "-p", "ack_topic:=/odom", "-p", "ack_timeout:=10.0",
@@ -185,6 +208,9 @@ def run(args) -> int:
     odometry = np.array(listener.odometry)
     tracked = len(odometry) / args.frames
     print(f"demo: {len(odometry)} odometry messages for {args.frames} frames ({100 * tracked:.1f} %)")
+    if listener.timings:
+        print(f"demo: vo_node {listener.speed()}; the synthetic camera renders a frame in "
+              f"{render_ms(args):.0f} ms")
     if camera.returncode != 0 or not truth_file.exists() or len(odometry) < 3:
         print("demo: FAILED (no usable run)")
         return 1

@@ -37,3 +37,9 @@ def updated(config, parameters):
     names = {f.name for f in dataclasses.fields(config)}
     changes = {p.name: p.value for p in parameters if p.name in names}
     return dataclasses.replace(config, **changes) if changes else config
+
+
+def restart_needed(old, new) -> list:
+    """Names of the changed fields that are marked `restart` (built once: a running node cannot apply them)."""
+    return [f.name for f in dataclasses.fields(old)
+            if f.metadata.get("restart") and getattr(old, f.name) != getattr(new, f.name)]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
-from lightglue_ros.lockstep import AckWaiter, message_class
+from lightglue_ros.ros.lockstep import AckWaiter, message_class
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 CLOCK_TOPIC = "/clock"

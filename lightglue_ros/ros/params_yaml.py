@@ -1,4 +1,4 @@
-"""Write `config/vo.yaml` from the config dataclasses: `python -m lightglue_ros.params_yaml > config/vo.yaml`.
+"""Write `config/vo.yaml` from the config dataclasses: `python -m lightglue_ros.ros.params_yaml > config/vo.yaml`.
 
 The node declares one parameter per field of `VOConfig` (tracking) and `NodeConfig` (topics, frames, QoS), so the
 YAML is generated from them rather than kept by hand; a test checks that the committed file is what this prints.
@@ -16,12 +16,12 @@ import yaml
 NODE_NAME = "vo_node"
 HEADER = """\
 # Every vo_node parameter with its default. Generated from the config dataclasses (VOConfig, NodeConfig):
-#   python -m lightglue_ros.params_yaml > config/vo.yaml
+#   python -m lightglue_ros.ros.params_yaml > config/vo.yaml
 # Presets (tum.yaml, kitti.yaml) hold only their overrides; pass both files, this one first."""
 
 
 def parameter_classes() -> List[type]:
-    from lightglue_ros.node_config import NodeConfig
+    from lightglue_ros.ros.node_config import NodeConfig
     from lightglue_ros.vo.config import VOConfig
 
     return [VOConfig, NodeConfig]
@@ -52,6 +52,8 @@ def _comment(f: dataclasses.Field, indent: str) -> List[str]:
     if "range" in f.metadata:
         lo, hi = f.metadata["range"]
         text += f" Range [{lo}, {hi}]."
+    if f.metadata.get("restart"):
+        text += " Needs a restart to change."
     return [f"{indent}# {line}" for line in textwrap.wrap(text, 110 - len(indent))]
 
 

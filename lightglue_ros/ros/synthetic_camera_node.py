@@ -23,9 +23,9 @@ from rclpy.qos import QoSProfile
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 
-from lightglue_ros.image_conversion import numpy_to_image
-from lightglue_ros.lockstep import AckWaiter
-from lightglue_ros.ros_parameters import declare_parameters
+from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.ros.lockstep import AckWaiter
+from lightglue_ros.ros.parameters import declare_parameters
 from lightglue_ros.vo.config import VOConfig, knob
 from lightglue_ros.vo.synth import SyntheticSequence
 from lightglue_ros.vo.tum import write_tum

@@ -1,0 +1,52 @@
+"""The node's own parameters (topics, frames, QoS, outputs); the tracking knobs are `VOConfig`'s.
+
+Same field pattern as VOConfig (`knob`: default, description, range/choices), so the node declares both alike and
+`config/vo.yaml` is generated from both (`python -m lightglue_ros.ros.params_yaml`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+from lightglue_ros.vo.config import VOConfig, knob
+
+
+QOS_CHOICES = ("auto", "sensor_data", "reliable")
+
+
+@dataclass
+class NodeConfig:
+    odom_frame: str = knob("odom", "Frame of the odometry: the base frame's pose at the first frame (or reset).")
+    base_frame: str = knob("", "Child frame of the odometry and TF; '' uses the image's frame_id (the camera).")
+    base_from_camera: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+                                               "Camera pose in the base frame, x y z qx qy qz qw (camera optical "
+                                               "axes: x right, y down, z forward). Identity when base_frame is the "
+                                               "camera.")
+    publish_tf: bool = knob(True, "Broadcast odom_frame -> base frame through tf2_ros (when it is installed).",
+                            restart=True)
+    intrinsics: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0), "Fallback fx fy cx cy (pixels) used while no "
+                                         "camera_info has arrived; zeros: wait for camera_info.")
+    rectified_images: bool = knob(False, "The images are rectified (image_proc's image_rect): intrinsics come from "
+                                  "CameraInfo P and no distortion is applied. False: raw images (image_raw), "
+                                  "intrinsics and distortion from K and D.")
+    compressed: bool = knob(False, "Subscribe to image/compressed (sensor_msgs/CompressedImage) instead of image.",
+                            restart=True)
+    qos: str = knob("auto", "QoS of the image, camera_info and depth subscriptions: 'auto' matches what the "
+                    "publishers offer (reliable when they all are, else best effort), decided when they appear.",
+                    choices=QOS_CHOICES, restart=True)
+    queue_depth: int = knob(2, "History depth of the input subscriptions; the node processes only the newest "
+                            "frame and counts the others as dropped.", range=(1, 1000), restart=True)
+    sync_wait_s: float = knob(0.1, "How long an image waits for the CameraInfo and depth image with its stamp.",
+                              range=(0.0, 5.0))
+    depth_max_stamp_diff_s: float = knob(0.02, "A depth image pairs with the frame whose stamp is this close.",
+                                         range=(0.0, 1.0))
+    path_max_length: int = knob(2000, "Poses kept in the published path (oldest dropped).", range=(1, 1000000))
+    warmup: bool = knob(True, "Run the models once at configure so the first frame is not slow.", restart=True)
+    autostart: bool = knob(True, "Configure and activate at start-up; false waits for a lifecycle manager.",
+                           restart=True)
+
+    def __post_init__(self):
+        self.base_from_camera, self.intrinsics = tuple(self.base_from_camera), tuple(self.intrinsics)
+        VOConfig.validate(self)
+        if len(self.base_from_camera) != 7 or len(self.intrinsics) != 4:
+            raise ValueError("base_from_camera needs 7 numbers (x y z qx qy qz qw), intrinsics 4 (fx fy cx cy)")
