@@ -14,6 +14,8 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry, Path as PathMsg
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
@@ -158,3 +160,25 @@ def stamp_seconds(stamp) -> float:
 
 def positions(odometry) -> np.ndarray:
     return np.array([[m.pose.pose.position.x, m.pose.pose.position.y, m.pose.pose.position.z] for m in odometry])
+
+
+def call(peer, kind, name, request, timeout=120.0):
+    """Call a service of the node from the peer (spun on its own thread); the response."""
+    client = peer.node.create_client(kind, name)
+    assert client.wait_for_service(timeout_sec=60.0), f"no service {name}"
+    future = client.call_async(request)
+    deadline = time.monotonic() + timeout
+    while not future.done():
+        assert time.monotonic() < deadline, f"{name} did not answer"
+        time.sleep(0.05)
+    peer.node.destroy_client(client)
+    return future.result()
+
+
+def set_parameter(peer, name, value):
+    """Set one of vo_node's parameters at run time; the SetParametersResult (successful, reason)."""
+    kinds = {bool: (ParameterType.PARAMETER_BOOL, "bool_value"), int: (ParameterType.PARAMETER_INTEGER,
+             "integer_value"), str: (ParameterType.PARAMETER_STRING, "string_value")}
+    kind, field = kinds[type(value)]
+    parameter = Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))
+    return call(peer, SetParameters, "/vo_node/set_parameters", SetParameters.Request(parameters=[parameter])).results[0]

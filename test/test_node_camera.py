@@ -2,13 +2,10 @@
 (`image`, K and D) and rectified (`image_rect`, as image_proc makes it: intrinsics in P), both tracked to the same
 accuracy with the matching `rectified_images`; the wrong setting is logged; and a CameraInfo that changes size
 mid-stream applies to the first frame at the new size."""
-import time
 
 import cv2
 import numpy as np
 import pytest
-from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-from rcl_interfaces.srv import SetParameters
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo
 
@@ -16,7 +13,7 @@ from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.evaluation import evaluate_trajectory
 from lightglue_ros.vo.synth import Renderer, SyntheticSequence, build_scene
-from ros_helpers import Peer, positions, stamp_msg, stamp_seconds, start_node, stop_node
+from ros_helpers import Peer, positions, set_parameter, stamp_msg, stamp_seconds, start_node, stop_node
 
 DOMAIN_ID = 66
 SIZE = (320, 240)
@@ -63,16 +60,6 @@ def lens():
     camera = DistortedCamera()
     camera.frames = [camera.frame(i) for i in range(FRAMES)]
     return camera
-
-
-def set_parameter(peer, name: str, value: bool) -> None:
-    client = peer.node.create_client(SetParameters, "/vo_node/set_parameters")
-    assert client.wait_for_service(timeout_sec=30)
-    parameter = Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=value))
-    future = client.call_async(SetParameters.Request(parameters=[parameter]))
-    while not future.done():
-        time.sleep(0.05)
-    assert future.result().results[0].successful
 
 
 def track(peer, lens, which: int, offset: float, frames: int = FRAMES):
@@ -133,7 +120,7 @@ def test_raw_and_rectified_images_track_alike(lens, tmp_path):
     try:
         peer.wait_for_node(node)
         track(peer, lens, 1, 300.0, frames=2)
-        set_parameter(peer, "rectified_images", True)
+        assert set_parameter(peer, "rectified_images", True).successful
         results["rectified"] = track(peer, lens, 1, 100.0)  # stamps go back: the node resets
     finally:
         log_rect = stop_node(node, tmp_path / "rect")

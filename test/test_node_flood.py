@@ -6,18 +6,13 @@ import time
 
 import numpy as np
 
+from lightglue_ros.ros.bench_node import rss_mb
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.vo.synth import SyntheticSequence
 from ros_helpers import Peer, camera_info, stamp_msg, stamp_seconds, start_node, stop_node
 
 DOMAIN_ID = 63
 FLOOD_SECONDS = 20.0
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
 
 
 def test_flood(tmp_path):

@@ -10,28 +10,15 @@ import pytest
 from geometry_msgs.msg import PoseWithCovarianceStamped
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
-from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-from rcl_interfaces.srv import SetParameters
 from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from ros_helpers import TUM_INTRINSICS, Peer, camera_info, positions, stamp_msg, start_node, stop_node
+from ros_helpers import (TUM_INTRINSICS, Peer, call, camera_info, positions, set_parameter, stamp_msg, start_node,
+                         stop_node)
 
 DOMAIN_ID = 65
 SIZE = (320, 240)
 INTRINSICS = tuple(v / 2 for v in TUM_INTRINSICS)
-
-
-def call(peer, kind, name, request, timeout=120.0):
-    client = peer.node.create_client(kind, name)
-    assert client.wait_for_service(timeout_sec=60.0), f"no service {name}"
-    future = client.call_async(request)
-    deadline = time.monotonic() + timeout
-    while not future.done():
-        assert time.monotonic() < deadline, f"{name} did not answer"
-        time.sleep(0.05)
-    peer.node.destroy_client(client)
-    return future.result()
 
 
 def transition(peer, transition_id) -> bool:
@@ -41,14 +28,6 @@ def transition(peer, transition_id) -> bool:
 
 def state(peer) -> str:
     return call(peer, GetState, "/vo_node/get_state", GetState.Request()).current_state.label
-
-
-def set_parameter(peer, name, value):
-    kinds = {bool: (ParameterType.PARAMETER_BOOL, "bool_value"), int: (ParameterType.PARAMETER_INTEGER,
-             "integer_value"), str: (ParameterType.PARAMETER_STRING, "string_value")}
-    kind, field = kinds[type(value)]
-    parameter = Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))
-    return call(peer, SetParameters, "/vo_node/set_parameters", SetParameters.Request(parameters=[parameter])).results[0]
 
 
 @pytest.fixture(scope="module")

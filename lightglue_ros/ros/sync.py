@@ -35,10 +35,6 @@ class StampedBuffer:
         with self._changed:
             return next(reversed(self._items.values()), None)
 
-    def clear(self) -> None:
-        with self._changed:
-            self._items.clear()
-
     def wait_for(self, stamp: int, tolerance_ns: int = 0, timeout: float = 0.0) -> Optional[Any]:
         """The message closest to `stamp` within `tolerance_ns`, waiting up to `timeout` seconds for it."""
         deadline = time.monotonic() + timeout
