@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lightglue_ros.vo.transforms import make_transform
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("source", nargs="?", type=Path, help="vo: image folder, video or bag (or --synthetic)")
@@ -217,7 +219,7 @@ def run(args) -> int:
             step = np.eye(4)
             if R is not None:
                 length = np.linalg.norm((np.linalg.inv(truth[i]) @ truth[i + 1])[:3, 3])
-                step[:3, :3], step[:3, 3] = R, t * length
+                step = make_transform(R, t * length)
             chained.append(chained[-1] @ np.linalg.inv(step))
         errors = np.array([pair_errors(R, t, truth[i], truth[i + 1]) for i, (R, t) in enumerate(official_steps[1:])])
         from lightglue_ros.vo.evaluation import evaluate_trajectory

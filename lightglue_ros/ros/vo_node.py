@@ -51,6 +51,7 @@ from lightglue_ros.ros.sync import LossCounter, StampedBuffer, stamp_ns
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.scale import depth_to_metres
+from lightglue_ros.vo.transforms import transform_from_quaternion
 
 # How long the first image waits for any CameraInfo before it is rejected. A camera that starts publishing the moment
 # it sees our subscription can be faster than our side of the discovery: its first reliable samples then come by
@@ -76,13 +77,6 @@ MATCH_DTYPE = np.dtype([(name, np.float32) for name, _ in MATCH_FIELDS[:6]]
 
 def stamp_seconds(stamp) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
-
-
-def pose_matrix(position, quaternion) -> np.ndarray:
-    T = np.eye(4)
-    T[:3, :3] = Rotation.from_quat(quaternion).as_matrix()
-    T[:3, 3] = position
-    return T
 
 
 def matches_cloud(result, header) -> PointCloud2:
@@ -317,7 +311,7 @@ class VONode(LifecycleNode):
     def on_reset_pose(self, msg: PoseWithCovarianceStamped) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
         try:
-            T = pose_matrix([p.x, p.y, p.z], [q.x, q.y, q.z, q.w])
+            T = transform_from_quaternion([p.x, p.y, p.z], [q.x, q.y, q.z, q.w])
         except ValueError as error:  # a zero quaternion
             self.get_logger().warning(f"reset_pose ignored: {error}")
             return
@@ -506,7 +500,7 @@ class VONode(LifecycleNode):
     @property
     def T_base_camera(self) -> np.ndarray:
         pose = self.frame_config.base_from_camera
-        return pose_matrix(pose[:3], pose[3:])
+        return transform_from_quaternion(pose[:3], pose[3:])
 
     # --- outputs -------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from .geometry import angle_between_deg, rotation_angle_deg
+from .transforms import make_transform
 from .tum import read_tum
 
 load_groundtruth = read_tum  # TUM file -> (stamps N, T_world_camera N x 4 x 4)
@@ -30,10 +31,8 @@ def interpolate_poses(stamps: np.ndarray, poses: np.ndarray, query: np.ndarray,
     def edge(i0, i1, t):
         a = (t - stamps[i0]) / (stamps[i1] - stamps[i0])
         rel = Rotation.from_matrix(poses[i1, :3, :3] @ poses[i0, :3, :3].T).as_rotvec()
-        T = np.eye(4)
-        T[:3, :3] = Rotation.from_rotvec(a * rel).as_matrix() @ poses[i0, :3, :3]
-        T[:3, 3] = poses[i0, :3, 3] + a * (poses[i1, :3, 3] - poses[i0, :3, 3])
-        return T
+        return make_transform(Rotation.from_rotvec(a * rel).as_matrix() @ poses[i0, :3, :3],
+                              poses[i0, :3, 3] + a * (poses[i1, :3, 3] - poses[i0, :3, 3]))
 
     slerp = Slerp(stamps, Rotation.from_matrix(poses[:, :3, :3]))
     out = np.tile(np.eye(4), (len(query), 1, 1))

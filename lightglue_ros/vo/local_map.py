@@ -20,6 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from .geometry import skew
 from .keyframe import Keyframe
+from .transforms import make_transform
 
 FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (1 dof) stay where they are
 
@@ -109,7 +110,7 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
                 step_camera = np.zeros((K, 6))
                 step_camera[fixed:] = np.linalg.solve(S_free, rhs[fixed:].ravel()).reshape(free, 6)
             except np.linalg.LinAlgError:
-                return _pack(R, t), X, np.zeros(len(observed), bool)
+                return make_transform(R, t), X, np.zeros(len(observed), bool)
             back = np.zeros((L, 3))
             np.add.at(back, point_index, np.einsum("nji,nj->ni", W, step_camera[camera_index]))
             step_point = -np.einsum("nij,nj->ni", V_inv, g_point + back)
@@ -123,13 +124,7 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
             if damping > 1e4:
                 break
     residual, _, _, z = _linearise(R, t, X, camera_index, point_index, observed, focal)
-    return _pack(R, t), X, (z > 0) & (np.linalg.norm(residual, axis=1) < threshold_px)
-
-
-def _pack(R: np.ndarray, t: np.ndarray) -> np.ndarray:
-    T = np.tile(np.eye(4), (len(R), 1, 1))
-    T[:, :3, :3], T[:, :3, 3] = R, t
-    return T
+    return make_transform(R, t), X, (z > 0) & (np.linalg.norm(residual, axis=1) < threshold_px)
 
 
 class LocalMap:

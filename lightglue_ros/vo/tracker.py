@@ -42,6 +42,7 @@ from .geometry import (TwoViewPose, absolute_pose, epipolar_inliers, relative_po
                        tangent_basis, triangulate)
 from .keyframe import Keyframe, KeyframePolicy
 from .local_map import LocalMap
+from .transforms import invert_transform, make_transform
 from .scale import (backproject, depth_to_metres, fit_translation, sample_depth,
                     scale_from_translation_prior)
 
@@ -119,19 +120,6 @@ class _Estimate:
     @property
     def ok(self) -> bool:
         return self.T_camera_keyframe is not None
-
-
-def _inverse(T: np.ndarray) -> np.ndarray:
-    out = np.eye(4)
-    out[:3, :3] = T[:3, :3].T
-    out[:3, 3] = -T[:3, :3].T @ T[:3, 3]
-    return out
-
-
-def _transform(R: np.ndarray, t: np.ndarray) -> np.ndarray:
-    T = np.eye(4)
-    T[:3, :3], T[:3, 3] = R, t
-    return T
 
 
 class Tracker:
@@ -246,7 +234,7 @@ class Tracker:
         self.failures = 0
         self.candidate = None
         kf = estimate.keyframe
-        self.T_world_camera = kf.T_world_camera @ _inverse(estimate.T_camera_keyframe)
+        self.T_world_camera = kf.T_world_camera @ invert_transform(estimate.T_camera_keyframe)
         self.covariance = estimate.covariance
         self.state = estimate.state
         self.previous_T_camera_keyframe = (kf.id, estimate.T_camera_keyframe)
@@ -455,7 +443,7 @@ class Tracker:
 
     def _accept(self, estimate: _Estimate, R: np.ndarray, t: np.ndarray, t_cov: Optional[np.ndarray] = None) -> None:
         """Take the relative pose; `t_cov` is the covariance of the translation's fit (None: not observed)."""
-        estimate.T_camera_keyframe = _transform(R, t)
+        estimate.T_camera_keyframe = make_transform(R, t)
         estimate.covariance = self._world_covariance(estimate, t_cov)
 
     # --- covariance --------------------------------------------------------------------------------------------

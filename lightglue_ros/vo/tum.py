@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .transforms import transform_from_quaternion
+
 
 def read_tum(path) -> tuple[np.ndarray, np.ndarray]:
     """(stamps N, T_world_camera N x 4 x 4). A malformed line is a ValueError naming the file and line number."""
@@ -30,12 +32,8 @@ def read_tum(path) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{path}:{number}: quaternion norm {np.linalg.norm(q):.3g} is not ~1")
             stamps.append(values[0])
             rows.append(values[1:])
-    poses = np.tile(np.eye(4), (len(rows), 1, 1))
-    if rows:
-        rows = np.array(rows)
-        poses[:, :3, :3] = Rotation.from_quat(rows[:, 3:7]).as_matrix()
-        poses[:, :3, 3] = rows[:, :3]
-    return np.array(stamps, dtype=np.float64), poses
+    rows = np.reshape(rows, (-1, 7))
+    return np.array(stamps, dtype=np.float64), transform_from_quaternion(rows[:, :3], rows[:, 3:7])
 
 
 def write_tum(path, stamps, poses) -> None:
