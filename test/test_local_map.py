@@ -57,7 +57,7 @@ def test_bundle_adjustment_converges_and_rejects_outliers():
 
 def keyframe(index, T_world_camera, normalized, points):
     n = len(normalized)
-    return Keyframe(index, float(index), index, T_world_camera, np.zeros((6, 6)), None, None, normalized * FOCAL,
+    return Keyframe(index, float(index), index, T_world_camera, np.zeros((6, 6)), None, normalized * FOCAL,
                     normalized, np.zeros((n, 3)), points, np.full(n, np.radians(2.0)))
 
 

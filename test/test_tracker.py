@@ -13,7 +13,7 @@ import pytest
 from lightglue_ros.models.matching import FeatureMatcher
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.synth import SyntheticSequence
-from lightglue_ros.vo.tracker import FrameResult, Tracker, TrackingState
+from lightglue_ros.vo.tracker import FrameResult, Solver, Tracker, TrackingState
 
 SIZE = (320, 240)
 KEYPOINTS = 512
@@ -68,7 +68,7 @@ def test_rgbd_orbit_is_tracked_at_metric_scale(matcher):
     assert max(rotation_error) < 0.5
 
     r = results[-1]
-    assert isinstance(r, FrameResult) and r.model == "pnp"  # fitted to the depth points
+    assert isinstance(r, FrameResult) and r.solver == Solver.PNP  # fitted to the depth points
     assert r.matches.shape[1] == 2 and len(r.scores) == len(r.matches) == len(r.inliers)
     assert r.inliers.dtype == bool and r.num_inliers >= 20
     assert r.matches[:, 0].max() < len(r.keyframe_keypoints) and r.matches[:, 1].max() < len(r.keypoints)

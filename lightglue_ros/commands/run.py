@@ -74,7 +74,7 @@ class Summary:
         state = getattr(result.state, "value", str(result.state))
         self.states[state] = self.states.get(state, 0) + 1
         # Tracked: the pose came from a measurement (the first frame defines the origin).
-        self.tracked += result.model != "none" or self.frames == 0
+        self.tracked += result.solver != "none" or self.frames == 0
         self.keyframes += bool(result.is_keyframe)
         if len(result.matches) or result.stop_layer:
             self.layers.append(result.stop_layer)

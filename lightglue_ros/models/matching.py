@@ -11,7 +11,6 @@ image, whatever the internal resize.
 from __future__ import annotations
 
 import importlib
-import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..timing import wall_timer
 from .lightglue import LightGlue, EncodedImage
 
 # feature name → (module, class, name of its weights for resolve_weights)
@@ -144,9 +144,8 @@ class FeatureMatcher:
         the time is filled in by `resolve_timings`, which the caller runs once the frame's results are on the CPU
         (a copy that waits for the GPU anyway)."""
         if self.device.type != "cuda":
-            start = time.perf_counter()
-            yield
-            timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1e3
+            with wall_timer(timings, stage):
+                yield
             return
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()

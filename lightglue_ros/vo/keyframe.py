@@ -21,8 +21,7 @@ class Keyframe:
     frame_index: int
     T_world_camera: np.ndarray      # 4 x 4
     covariance: np.ndarray          # 6 x 6 pose covariance at creation (x y z, rotation), world frame
-    features: Any                   # matcher Features, on the compute device
-    encoded: Any                    # matcher EncodedFeatures, on the compute device
+    encoded: Any                    # matcher EncodedFeatures (features included), on the compute device
     keypoints: np.ndarray           # N x 2 pixels
     normalized: np.ndarray          # N x 2 undistorted normalized coordinates
     structure: np.ndarray           # N x 3 image structure tensor per keypoint (aperture.structure_tensors)
