@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from lightglue_ros.vo.synth import TRAJECTORIES, SyntheticSequence
+from lightglue_ros.sim import TRAJECTORIES, SyntheticSequence
 
 SIZE = (160, 120)
 
