@@ -16,8 +16,8 @@ import numpy as np
 from evo.core.geometry import umeyama_alignment
 
 from lightglue_ros.models.matching import FeatureMatcher
+from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.config import VOConfig
-from lightglue_ros.vo.synth import SyntheticSequence
 from lightglue_ros.vo.tracker import Tracker, TrackingState
 
 

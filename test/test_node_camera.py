@@ -10,9 +10,9 @@ from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.sim import Renderer, SyntheticSequence, build_scene
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.evaluation import evaluate_trajectory
-from lightglue_ros.vo.synth import Renderer, SyntheticSequence, build_scene
 from ros_helpers import Peer, positions, set_parameter, stamp_msg, stamp_seconds, start_node, stop_node
 
 DOMAIN_ID = 66

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from lightglue_ros.models.matching import FeatureMatcher
+from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.config import VOConfig
-from lightglue_ros.vo.synth import SyntheticSequence
 from lightglue_ros.vo.tracker import FrameResult, Solver, Tracker, TrackingState
 
 SIZE = (320, 240)

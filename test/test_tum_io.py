@@ -50,8 +50,8 @@ def test_mismatched_lengths_are_rejected(tmp_path):
 def test_trajectory_scoring_through_files(tmp_path):
     """A similarity-transformed copy of a trajectory (written and read back as TUM) scores ~0 after Sim(3)
     alignment, not after SE(3); a perturbed copy scores its perturbation."""
+    from lightglue_ros.sim import SyntheticSequence
     from lightglue_ros.vo.evaluation import evaluate_trajectory, plot_trajectory
-    from lightglue_ros.vo.synth import SyntheticSequence
 
     seq = SyntheticSequence("handheld", 120, (32, 24), seed=7)   # poses only; nothing is rendered
     truth = seq.relative_poses()

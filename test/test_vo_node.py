@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.evaluation import evaluate_trajectory
-from lightglue_ros.vo.synth import SyntheticSequence
 from lightglue_ros.vo.tum import read_tum
 from lightglue_ros.ros.vo_node import MATCH_DTYPE
 from ros_helpers import (TUM_INTRINSICS, Peer, camera_info, positions, stamp_msg, stamp_seconds, start_node,

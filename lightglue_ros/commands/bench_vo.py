@@ -43,9 +43,9 @@ def add_arguments(parser) -> None:
 
 def load_sequence(args):
     """(stamps, RGB images, camera, ground-truth T_world_camera per image or None)."""
+    from lightglue_ros.sim import SyntheticSequence
     from lightglue_ros.vo.evaluation import interpolate_poses, load_groundtruth
     from lightglue_ros.vo.sources import camera_from_values, open_source, read_camera_info_yaml
-    from lightglue_ros.vo.synth import SyntheticSequence
 
     if args.synthetic:
         width, height = (int(v) for v in args.size.split("x"))

@@ -31,7 +31,7 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def draw_matches(image0, image1, keypoints0, keypoints1, scores) -> np.ndarray:
+def draw_matches_side_by_side(image0, image1, keypoints0, keypoints1, scores) -> np.ndarray:
     """Side by side (RGB), one line per match coloured by score: red (low) to green (high)."""
     height = max(image0.shape[0], image1.shape[0])
     canvas = np.zeros((height, image0.shape[1] + image1.shape[1], 3), np.uint8)
@@ -68,8 +68,8 @@ def run(args) -> int:
             "timings_ms": result.timings,
         }))
     if args.viz:
-        canvas = draw_matches(image0, image1, keypoints0[result.matches[:, 0]], keypoints1[result.matches[:, 1]],
-                              result.scores)
+        canvas = draw_matches_side_by_side(image0, image1, keypoints0[result.matches[:, 0]],
+                                           keypoints1[result.matches[:, 1]], result.scores)
         if not cv2.imwrite(str(args.viz), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)):
             print(f"cannot write {args.viz}", file=sys.stderr)
             return 1

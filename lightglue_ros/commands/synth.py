@@ -23,7 +23,7 @@ def parse_size(text: str):
 
 
 def add_arguments(parser) -> None:
-    from lightglue_ros.vo.synth import TRAJECTORIES
+    from lightglue_ros.sim import TRAJECTORIES
 
     parser.add_argument("outdir", type=Path, help="output folder (created)")
     parser.add_argument("--frames", type=int, default=300, help="number of frames (default 300)")
@@ -39,8 +39,8 @@ def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
 
+    from lightglue_ros.sim import SyntheticSequence
     from lightglue_ros.vo.sources import write_camera_info_yaml
-    from lightglue_ros.vo.synth import SyntheticSequence
     from lightglue_ros.vo.tum import write_tum
 
     try:

@@ -25,7 +25,6 @@ from typing import Iterable, List, Optional, Sequence
 
 from lightglue_ros.ros.lockstep import AckWaiter, message_class
 
-IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 CLOCK_TOPIC = "/clock"
 # Reliable delivery is compatible with both reliable and best-effort (sensor data) subscribers.
 QOS_DEPTH = 100
@@ -73,6 +72,8 @@ def select_tracks(connections, topics: Optional[Sequence[str]], skip: Iterable[s
 
 def default_step_topic(tracks: Sequence[Track]) -> str:
     """The camera image topic that paces lock-step playback: the only image topic that is not depth."""
+    from lightglue_ros.vo.sources import IMAGE_TYPES  # here: vo.sources costs seconds of SciPy the player rarely needs
+
     images = [t.topic for t in tracks if t.msgtype in IMAGE_TYPES and "depth" not in t.topic]
     if len(images) != 1:
         raise ValueError(f"--ack-topic needs --step-topic: image topics are {images or 'none'}")

@@ -131,7 +131,7 @@ class Listener:
 
 def render_ms(args) -> float:
     """What one frame costs the synthetic camera (it must not be the bottleneck)."""
-    from lightglue_ros.vo.synth import SyntheticSequence
+    from lightglue_ros.sim import SyntheticSequence
 
     width, height = (int(v) for v in args.size.split("x"))
     sequence = SyntheticSequence(args.trajectory, frames=4, size=(width, height), seed=args.seed)

@@ -1,4 +1,4 @@
-"""`synthetic_camera`: a camera driver for a synthetic sequence with exact ground truth (`lightglue_ros.vo.synth`).
+"""`synthetic_camera`: a camera driver for a synthetic sequence with exact ground truth (`lightglue_ros.sim`).
 
 Publishes (relative names): `image` (rgb8/bgr8), `camera_info`, optionally `depth` (32FC1, metres), and
 `ground_truth` (nav_msgs/Odometry: the true camera pose relative to the first frame, i.e. in the convention of the
@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Tuple
 
 import numpy as np
 import rclpy
@@ -26,8 +26,8 @@ from sensor_msgs.msg import CameraInfo, Image
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.ros.lockstep import AckWaiter
 from lightglue_ros.ros.parameters import declare_parameters
+from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.config import VOConfig, knob
-from lightglue_ros.vo.synth import SyntheticSequence
 from lightglue_ros.vo.tum import write_tum
 
 
@@ -64,12 +64,6 @@ class SyntheticCameraConfig:
         return width, height
 
 
-def relative_poses(T_world_camera: List[np.ndarray]) -> List[np.ndarray]:
-    """Poses relative to the first frame, the VO odometry's origin."""
-    T0_inv = np.linalg.inv(T_world_camera[0])
-    return [T0_inv @ T for T in T_world_camera]
-
-
 def main(argv=None) -> int:
     rclpy.init(args=argv)
     node = SyntheticCamera()
@@ -94,7 +88,7 @@ def main(argv=None) -> int:
 
 
 class SyntheticCamera(Node):
-    """The rclpy shell: parameters in, messages out; rendering and poses come from `vo.synth`."""
+    """The rclpy shell: parameters in, messages out; rendering and poses come from `lightglue_ros.sim`."""
 
     def __init__(self):
         super().__init__("synthetic_camera")
@@ -114,7 +108,8 @@ class SyntheticCamera(Node):
         width, height = cfg.image_size
         sequence = SyntheticSequence(trajectory=cfg.trajectory, frames=cfg.frames, size=(width, height),
                                      seed=cfg.seed)
-        info = camera_info_msg(sequence.camera_info)
+        info = camera_info_msg(sequence.camera)
+        T_first_camera = sequence.relative_poses()  # the ground truth, relative to the VO odometry's origin
         if self.acks is not None:
             self.acks.subscribe()
         if cfg.wait_for_subscribers:
@@ -123,23 +118,22 @@ class SyntheticCamera(Node):
         time.sleep(cfg.start_delay)
         log.info(f"publishing {cfg.frames} {width}x{height} frames of '{cfg.trajectory}' (seed {cfg.seed}) "
                  f"at {cfg.fps} fps{' in lock-step with ' + self.acks.topic if self.acks else ''}")
-        stamps, poses = [], []
+        stamps = []
         start = time.monotonic()
         for i in range(cfg.frames):
-            _, rgb, depth_m, T_world_camera = sequence.frame(i)
-            poses.append(T_world_camera)
+            _, rgb, depth_m, _ = sequence.frame(i)
             due = start + i / cfg.fps
             time.sleep(max(0.0, due - time.monotonic()))
             now = self.get_clock().now()
             stamps.append(now.nanoseconds * 1e-9)
-            self.publish_frame(now.to_msg(), info, rgb, depth_m, relative_poses([poses[0], T_world_camera])[1])
+            self.publish_frame(now.to_msg(), info, rgb, depth_m, T_first_camera[i])
             if self.acks is not None:
                 waited = time.monotonic()
                 self.acks.wait()
                 start += time.monotonic() - waited  # the consumer's pace, not ours
         log.info(f"published {cfg.frames} frames")
         if cfg.ground_truth_file:
-            write_tum(cfg.ground_truth_file, np.array(stamps), np.stack(relative_poses(poses)))
+            write_tum(cfg.ground_truth_file, np.array(stamps), T_first_camera)
             log.info(f"ground truth written to {cfg.ground_truth_file}")
         time.sleep(0.5)  # reliable delivery of the last frame before the publishers go away
 

@@ -95,7 +95,7 @@ def matches_cloud(result, header) -> PointCloud2:
                        data=points.tobytes())
 
 
-def draw_matches(image: np.ndarray, result) -> np.ndarray:
+def draw_matches_to_keyframe(image: np.ndarray, result) -> np.ndarray:
     """This frame with a line from each match's keyframe position: green inliers, red outliers."""
     canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image.copy()
     for (i0, i1), inlier in zip(result.matches, result.inliers):
@@ -546,8 +546,8 @@ class VONode(LifecycleNode):
 
         self.matches_pub.publish(matches_cloud(result, header))
         if self.matches_image_pub.get_subscription_count() > 0:
-            self.matches_image_pub.publish(numpy_to_image(draw_matches(image, result), "rgb8", header.stamp,
-                                                          header.frame_id))
+            self.matches_image_pub.publish(numpy_to_image(draw_matches_to_keyframe(image, result), "rgb8",
+                                                          header.stamp, header.frame_id))
         self.status_pub.publish(String(data=json.dumps(self.status(result, stamp, received))))
 
     def missing(self) -> tuple:
