@@ -1,4 +1,5 @@
 """The demo: the synthetic camera feeding vo_node, with rviz2 showing odometry against ground truth.
+
 `ros2 launch lightglue_ros demo.launch.py trajectory:=orbit frames:=300`.
 """
 from launch import LaunchDescription

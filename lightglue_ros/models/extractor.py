@@ -19,7 +19,9 @@ def check_image(data, model: str, min_size: int = 16) -> torch.Tensor:
 
 
 def best_common_subset(scores: list) -> list:
-    """Indices that give a batch's images the same number of keypoints, the smallest count: each image keeps its
-    best-scoring ones, in their original order (no padding that would look like features)."""
+    """Indices that give a batch's images the same number of keypoints, the smallest count.
+
+    Each image keeps its best-scoring ones, in their original order (no padding that would look like features).
+    """
     n = min(len(s) for s in scores)
     return [s.topk(n).indices.sort().values for s in scores]

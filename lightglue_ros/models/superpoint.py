@@ -161,7 +161,9 @@ class SuperPoint(nn.Module):
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
-        """{"image": B x C x H x W in [0, 1], C = 1 or 3 (RGB)} → keypoints (B x N x 2, x y pixels),
+        """Keypoints, their scores and descriptors of a batch of images.
+
+        {"image": B x C x H x W in [0, 1], C = 1 or 3 (RGB)} → keypoints (B x N x 2, x y pixels),
         keypoint_scores (B x N), descriptors (B x N x D).
 
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N

@@ -34,6 +34,7 @@ QOS_DEPTH = 100
 @dataclass
 class Track:
     """One bag connection to replay: where it goes and as which installed Python message type."""
+
     topic: str
     msgtype: str          # "pkg/msg/Name"
     msg_class: type

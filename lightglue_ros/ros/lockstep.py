@@ -20,7 +20,8 @@ class AckWaiter:
     """Counts messages arriving on `topic`; `wait()` takes one, or gives up after `timeout` seconds.
 
     The subscription is created once the topic's type is known from the graph, so any message type works
-    (and is not even deserialised)."""
+    (and is not even deserialised).
+    """
 
     def __init__(self, node, topic: str, timeout: float):
         self.node, self.timeout = node, timeout

@@ -43,7 +43,8 @@ def describe(profile: QoSProfile) -> str:
 class InputSubscription:
     """One input topic whose subscription follows the QoS choice; call `update()` periodically (graph changes).
 
-    `on_lost(n)` receives the middleware's message-lost events (where the RMW reports them)."""
+    `on_lost(n)` receives the middleware's message-lost events (where the RMW reports them).
+    """
 
     def __init__(self, node, msg_type, topic: str, callback: Callable, choice: str, depth: int,
                  on_lost: Optional[Callable[[int], None]] = None):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict
 
 
-def knob(default, description: str, range=None, choices=None, pattern=None, restart=False):
+# `range` shadows the builtin on purpose: it is the name the ParameterDescriptor (and every knob call) uses.
+def knob(default, description: str, range=None, choices=None, pattern=None, restart=False):  # noqa: A002
     """A config field with the documentation the node turns into a ParameterDescriptor."""
     meta: Dict[str, Any] = {"description": description, "restart": restart}
     if range is not None:
