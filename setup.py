@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """ament_python package that also installs with pip (``pip install .[ros]`` in a plain venv)."""
 from glob import glob
 

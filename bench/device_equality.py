@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Matches on a device against the CPU, on real TUM pairs (part of bench/device_check.sh).
 
     .venv/bin/python bench/device_equality.py --device cuda [--pairs 8]

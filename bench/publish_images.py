@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """An independent camera client: publishes a folder of images to a running vo_node, reports what came back.
 
 Each image goes with its CameraInfo, as a camera driver sends them; plain rclpy and OpenCV, nothing of lightglue_ros.

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """A bag through the VO node under sim time.
 
 Our `bag_player` publishes the bag and `/clock`, vo_node runs with `use_sim_time`.

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo bench match | vo`: our code against the official one, same inputs and weights.
 
 `vo`: the whole pipeline (bench_vo.py). `match`: our extractor and LightGlue against the official code.

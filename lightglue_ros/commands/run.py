@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo run SOURCE`: visual odometry offline on an image folder, a video or a ROS bag.
 
 The trajectory is scored against ground truth when given.

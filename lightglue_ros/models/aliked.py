@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """ALIKED: A Lighter Keypoint and Descriptor Extraction Network via Deformable Transformation.
 
 Zhao, Wu, Chen, Chen, Xu, Li; IEEE TIM 2023.

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """What the keypoint extractors (SuperPoint, ALIKED, DISK) share: input checks and same-size batches."""
 from __future__ import annotations
 

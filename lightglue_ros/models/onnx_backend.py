@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The onnxruntime backend: our PyTorch models exported to ONNX graphs, run by ONNX Runtime.
 
 - ALIKED: its dense network (`ALIKED.dense_maps`: backbone, aggregation scales, score head) is one graph per

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """SuperPoint: Self-Supervised Interest Point Detection and Description (DeTone, Malisiewicz, Rabinovich, CVPRW 2018).
 
 Our implementation of the official architecture and inference; the official `superpoint_v1.pth` (Magic Leap, also

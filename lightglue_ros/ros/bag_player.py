@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`bag_player`: replay a bag's topics over ROS 2 with `/clock`, for machines without `ros2 bag`.
 
 Reads rosbag2 (`.db3` / `.mcap`, folder or file) and ROS 1 `.bag` files with `rosbags` and publishes every topic

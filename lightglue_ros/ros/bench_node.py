@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo bench vo --node`: the same frames through `vo_node` over DDS at a given input rate.
 
 The frames go as a camera would send them (reliable, each image with its CameraInfo). Prints processed / dropped /

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo demo`: the synthetic camera -> vo_node over real DDS, scored against the exact ground truth.
 
 Starts two processes on a fresh ROS domain (localhost only): `synthetic_camera` and `vo_node` (with the default

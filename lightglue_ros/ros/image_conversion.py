@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """sensor_msgs images ↔ numpy for the node, with our own decoders on every install.
 
 The decoding itself is the ROS-free `lightglue_ros.vo.sources.decode_image` / `decode_compressed` (also used for

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Lock-step publishing: after each frame, wait until the consumer answers on a topic (e.g. the VO node's `odom`).
 
 Used by the bag player and the synthetic camera so that a consumer slower than real time processes every frame

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Config dataclasses (VOConfig, NodeConfig, …) as ROS 2 parameters.
 
 One declared parameter per field, with its description and range or choices; values checked by the dataclass's own

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Input QoS: `auto` follows what the publishers offer (as rosbag2 and rviz2 do), or a fixed profile.
 
 A reliable subscription never matches a best-effort publisher, and a best-effort subscription to a reliable

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Pairing messages by stamp across subscriptions, and accounting for images lost in transport.
 
 The executor thread puts messages in; the node's worker thread takes them out, so everything here is thread-safe.

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """How well the image pins a keypoint down along its epipolar line (the aperture problem).
 
 Triangulation reads a point's depth from where its keypoints sit along their epipolar lines. A keypoint on an edge

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Every knob of the tracking frontend, in one place.
 
 `VOConfig` is the single source of parameter defaults: the ROS node declares its parameters from these fields

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Accuracy against ground truth (TUM RGB-D convention): relative poses, and whole trajectories with `evo`.
 
 Ground truth is world-from-camera (T_world_camera) sampled at its own rate, so poses are interpolated at the image
