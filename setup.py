@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """ament_python package that also installs with pip (``pip install .[ros]`` in a plain venv)."""
 from glob import glob
 
@@ -18,6 +20,25 @@ ROS_FROM_PYPI = [
     "ros-visualization-msgs",
     "ros-rosgraph-msgs",
     "ros-rmw-fastrtps-cpp",
+]
+
+# ament_flake8 and ament_pep257 as a ROS 2 install has them: their PyPI wheels leave out flake8, pydocstyle and the
+# flake8 plugins ament_flake8 runs (its package.xml), so they are listed here. Pinned (a new check is a new failure)
+# to the newest releases that still run on Python 3.10 (ROS 2 Humble).
+LINTERS = [
+    "ros-ament-lint==0.19.2",
+    "ros-ament-flake8==0.19.2",
+    "ros-ament-pep257==0.19.2",
+    "flake8==7.3.0",
+    "flake8-blind-except==0.2.1",
+    "flake8-builtins==3.1.0",
+    "flake8-class-newline==1.6.0",
+    "flake8-comprehensions==3.17.0",
+    "flake8-deprecated==2.2.1",
+    "flake8-docstrings==1.7.0",
+    "flake8-import-order==0.19.2",
+    "flake8-quotes==3.4.0",
+    "pydocstyle==6.3.0",
 ]
 
 setup(
@@ -43,13 +64,13 @@ setup(
         "rosbags",
         "evo",
         "onnxruntime",  # the onnxruntime backend (the default on CPU)
-    "onnx",  # torch.onnx.export writes the graphs through it
-    "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
+        "onnx",  # torch.onnx.export writes the graphs through it
+        "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
     ],
     extras_require={
         "ros": ROS_FROM_PYPI,
-        # transformers: an independent SuperPoint to test ours against
-        "test": ["pytest", "pytest-timeout", "transformers"],
+        # transformers: an independent SuperPoint to test ours against; the rest: ament's linters (test/test_lint.py)
+        "test": ["pytest", "pytest-timeout", "transformers"] + LINTERS,
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",

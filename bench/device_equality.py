@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Matches on a device against the CPU, on real TUM pairs (part of bench/device_check.sh).
 
     .venv/bin/python bench/device_equality.py --device cuda [--pairs 8]
@@ -33,7 +35,7 @@ def main() -> int:
     args = parser.parse_args()
     files = sorted(DATA.glob("*.png"))[:args.pairs + 1]
     images = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files]
-    common = dict(features="aliked", max_keypoints=1024, resize=640)
+    common = {"features": "aliked", "max_keypoints": 1024, "resize": 640}
     reference = run_pairs(FeatureMatcher(**common, device="cpu", precision="fp32", backend="torch"), images)
     failed = False
     for backend in ("torch", "onnxruntime"):

@@ -1,5 +1,8 @@
-"""An independent camera client: publishes a folder of images with their CameraInfo to a running vo_node, as a
-camera driver would, and reports what came back. It uses plain rclpy and OpenCV, nothing of lightglue_ros.
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""An independent camera client: publishes a folder of images to a running vo_node, reports what came back.
+
+Each image goes with its CameraInfo, as a camera driver sends them; plain rclpy and OpenCV, nothing of lightglue_ros.
 
     python bench/publish_images.py ../shared/data/tum_fr3_office_17 --camera 535.4 539.2 320.1 247.6 \
         --rate 0.5 --qos reliable
@@ -19,11 +22,11 @@ from pathlib import Path
 import cv2
 import rclpy
 from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
-from diagnostic_msgs.msg import DiagnosticArray
 
 
 def parse_args(argv=None):

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Synthetic accuracy benchmark of the tracker (issue 3): several trajectories and seeds, >= 300 frames each.
 
     .venv/bin/python bench/vo_synthetic.py [--frames 300] [--size 640x480] [--trajectories orbit forward handheld]

@@ -1,5 +1,9 @@
-"""A bag through the VO node under sim time: our `bag_player` publishes the bag and `/clock`, vo_node runs with
-`use_sim_time`. `ros2 launch lightglue_ros bag_replay.launch.py bag:=/data/tum.bag image:=/camera/rgb/image_color
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""A bag through the VO node under sim time.
+
+Our `bag_player` publishes the bag and `/clock`, vo_node runs with `use_sim_time`.
+`ros2 launch lightglue_ros bag_replay.launch.py bag:=/data/tum.bag image:=/camera/rgb/image_color
 camera_info:=/camera/rgb/camera_info preset_file:=.../config/tum.yaml`.
 """
 from launch import LaunchDescription

@@ -1,4 +1,7 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The demo: the synthetic camera feeding vo_node, with rviz2 showing odometry against ground truth.
+
 `ros2 launch lightglue_ros demo.launch.py trajectory:=orbit frames:=300`.
 """
 from launch import LaunchDescription

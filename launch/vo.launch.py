@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The VO node on a live camera: `ros2 launch lightglue_ros vo.launch.py image:=/cam/image_raw ...`.
 
 Launch arguments: the camera topics (remapped onto the node's `image`, `camera_info`, `depth`), the parameter

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo`: one entry point, one module per subcommand in `lightglue_ros.commands`.
 
 Each command module defines `HELP`, `add_arguments(parser)` and `run(args) -> int`. Modules are imported

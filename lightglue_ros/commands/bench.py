@@ -1,5 +1,8 @@
-"""`lightglue-vo bench match | vo`. `vo`: the whole pipeline (bench_vo.py). `match`: our extractor and LightGlue
-against the official code, same inputs and weights.
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""`lightglue-vo bench match | vo`: our code against the official one, same inputs and weights.
+
+`vo`: the whole pipeline (bench_vo.py). `match`: our extractor and LightGlue against the official code.
 
 For each device (CPU always, CUDA when present), precision, keypoint budget and adaptivity setting it times:
 extraction (ours vs the official ALIKED; without torchvision it runs on kornia's port of deform_conv2d), matching

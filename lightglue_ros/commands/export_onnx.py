@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo export-onnx`: write the onnxruntime backend's graphs into the weight cache ahead of time.
 
     lightglue-vo export-onnx --size 640x480            # ALIKED's dense network at that working size + LightGlue

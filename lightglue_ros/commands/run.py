@@ -1,5 +1,8 @@
-"""`lightglue-vo run SOURCE`: visual odometry offline on an image folder, a video or a ROS bag, scored against
-ground truth when given.
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""`lightglue-vo run SOURCE`: visual odometry offline on an image folder, a video or a ROS bag.
+
+The trajectory is scored against ground truth when given.
 
     lightglue-vo run frames/ --camera 535.4 539.2 320.1 247.6 --output traj.txt --gt groundtruth.txt --plot traj.png
     lightglue-vo run recording.mcap --topic /camera/image_raw --output traj.txt      # camera from camera_info
@@ -41,7 +44,7 @@ def add_arguments(parser) -> None:
 
 
 def load_config(args):
-    """VOConfig from --config (flat mapping or `node: ros__parameters:`), then the command-line overrides."""
+    """The VOConfig from --config (flat mapping or `node: ros__parameters:`), then the command-line overrides."""
     import yaml
 
     from lightglue_ros.vo.config import VOConfig

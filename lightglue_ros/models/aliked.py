@@ -1,5 +1,8 @@
-"""ALIKED: A Lighter Keypoint and Descriptor Extraction Network via Deformable Transformation
-(Zhao, Wu, Chen, Chen, Xu, Li; IEEE TIM 2023).
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""ALIKED: A Lighter Keypoint and Descriptor Extraction Network via Deformable Transformation.
+
+Zhao, Wu, Chen, Chen, Xu, Li; IEEE TIM 2023.
 
 Our implementation of the official architecture and inference, in plain PyTorch: the deformable convolution is
 written here with grid_sample (no torchvision). The official checkpoints (aliked-t16, aliked-n16, aliked-n16rot,
@@ -30,8 +33,8 @@ from torch import nn
 from torch.nn.modules.utils import _pair
 
 from .extractor import best_common_subset, check_image
-from .weights import load_weights
 from .superpoint import non_maximum_suppression
+from .weights import load_weights
 
 # Channels of block1..block4, descriptor dimension, SDDH patch size K and number of sampling positions M.
 CONFIGS = {
@@ -47,7 +50,7 @@ SOFTMAX_TEMPERATURE = 0.1  # of the soft-argmax refinement (official value)
 
 def deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
                   stride=1, padding=0, dilation=1, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """Modulated deformable convolution (DCNv2), numerically like torchvision.ops.deform_conv2d (one group).
+    """Modulated deformable convolution (DCNv2), numerically like torchvision.ops.deform_conv2d, one group.
 
     x: B x C x H x W; weight: O x C x kh x kw; offset: B x 2*kh*kw x Ho x Wo, (dy, dx) per kernel tap, taps in
     row-major order; mask: None or B x kh*kw x Ho x Wo. Each tap reads x bilinearly at its regular position plus its
@@ -101,8 +104,10 @@ class DeformableConv2d(nn.Module):
 
 
 class ConvBlock(nn.Module):
-    """Two 3x3 convolutions (regular or deformable) with batch norm and SELU; with `residual`, a 1x1 convolution
-    of the input is added before the last activation (the official ResBlock)."""
+    """Two 3x3 convolutions (regular or deformable) with batch norm and SELU.
+
+    With `residual`, a 1x1 convolution of the input is added before the last activation (the official ResBlock).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, deformable: bool = False, residual: bool = False):
         super().__init__()
@@ -154,8 +159,10 @@ class SDDH(nn.Module):
 
 
 class FeatureMap:
-    """The unit feature map of one image (the L2-normalised concatenation of the four aggregation scales,
-    upsampled to full resolution), evaluated only at the pixels asked for."""
+    """The unit feature map of one image, evaluated only at the pixels asked for.
+
+    The map is the L2-normalised concatenation of the four aggregation scales, upsampled to full resolution.
+    """
 
     def __init__(self, levels: list, offset: tuple, size: tuple):
         self.levels = levels        # C_i x h_i x w_i, the first at full (padded) resolution
@@ -175,8 +182,10 @@ class FeatureMap:
         return F.normalize(torch.cat(parts), p=2, dim=0).T
 
     def bilinear(self, points: torch.Tensor) -> torch.Tensor:
-        """Features (N x C) interpolated at sub-pixel points (N x 2, x y pixels); outside the image reads zero
-        (grid_sample of the unit map with align_corners=True and zero padding)."""
+        """Features (N x C) interpolated at sub-pixel points (N x 2, x y pixels); outside the image reads zero.
+
+        As grid_sample of the unit map with align_corners=True and zero padding.
+        """
         h, w = self.size
         base = points.floor()
         frac = points - base
@@ -192,8 +201,9 @@ class FeatureMap:
 
 def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int]
                      ) -> torch.Tensor:
-    """Flat indices of the keypoints of one H x W score map: NMS maxima, not within `radius` of the border, and
+    """Flat indices of the keypoints of one H x W score map: NMS maxima, not within `radius` of the border.
 
+    Of those, with
     - threshold > 0: score > threshold (if none, above the map's mean), the best `max_keypoints` if more,
       else in row-major order;
     - threshold <= 0 and max_keypoints: the `max_keypoints` best (top-k);
@@ -281,10 +291,10 @@ class ALIKED(nn.Module):
         self.eval()
 
     def dense_maps(self, image: torch.Tensor) -> tuple:
-        """B x 3 x H x W → score map (B x H x W, in [0, 1]) and the four aggregation scales (B x dim/4 x h_i x w_i,
-        after their 1x1 convolution and SELU, of the padded image; `padding` gives the offset), see `features_at`.
+        """The network's dense part: the onnxruntime backend runs this method as an exported graph.
 
-        The network's dense part: the onnxruntime backend runs this method as an exported graph.
+        B x 3 x H x W → score map (B x H x W, in [0, 1]) and the four aggregation scales (B x dim/4 x h_i x w_i,
+        after their 1x1 convolution and SELU, of the padded image; `padding` gives the offset), see `features_at`.
         """
         h, w = image.shape[-2:]
         padding = padding_of(h, w)
@@ -305,7 +315,9 @@ class ALIKED(nn.Module):
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
-        """{"image": B x 3 x H x W RGB in [0, 1] (or B x 1 x H x W)} → keypoints (B x N x 2, x y pixels),
+        """Keypoints, their scores and descriptors of a batch of images.
+
+        {"image": B x 3 x H x W RGB in [0, 1] (or B x 1 x H x W)} → keypoints (B x N x 2, x y pixels),
         keypoint_scores (B x N), descriptors (B x N x dim, unit norm).
 
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
@@ -340,7 +352,9 @@ class ALIKED(nn.Module):
 
 
 def padding_of(h: int, w: int) -> tuple:
-    """(left, right, top, bottom) replicate padding to a multiple of PAD_TO, split as evenly as possible (the
-    extra pixel goes to the bottom/right)."""
+    """(left, right, top, bottom) replicate padding to a multiple of PAD_TO, split as evenly as possible.
+
+    The extra pixel goes to the bottom/right.
+    """
     pad_h, pad_w = -h % PAD_TO, -w % PAD_TO
     return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2

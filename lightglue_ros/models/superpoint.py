@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """SuperPoint: Self-Supervised Interest Point Detection and Description (DeTone, Malisiewicz, Rabinovich, CVPRW 2018).
 
 Our implementation of the official architecture and inference; the official `superpoint_v1.pth` (Magic Leap, also
@@ -161,7 +163,9 @@ class SuperPoint(nn.Module):
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
-        """{"image": B x C x H x W in [0, 1], C = 1 or 3 (RGB)} → keypoints (B x N x 2, x y pixels),
+        """Keypoints, their scores and descriptors of a batch of images.
+
+        {"image": B x C x H x W in [0, 1], C = 1 or 3 (RGB)} → keypoints (B x N x 2, x y pixels),
         keypoint_scores (B x N), descriptors (B x N x D).
 
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`bag_player`: replay a bag's topics over ROS 2 with `/clock`, for machines without `ros2 bag`.
 
 Reads rosbag2 (`.db3` / `.mcap`, folder or file) and ROS 1 `.bag` files with `rosbags` and publishes every topic
@@ -33,6 +35,7 @@ QOS_DEPTH = 100
 @dataclass
 class Track:
     """One bag connection to replay: where it goes and as which installed Python message type."""
+
     topic: str
     msgtype: str          # "pkg/msg/Name"
     msg_class: type

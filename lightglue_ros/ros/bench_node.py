@@ -1,6 +1,10 @@
-"""`lightglue-vo bench vo --node`: the same frames through `vo_node` over DDS at a given input rate, as a camera
-would send them (reliable, each image with its CameraInfo). Prints processed / dropped / lost, latency p50 / p99
-(publish to odometry) and the node's memory (RSS) before and after."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""`lightglue-vo bench vo --node`: the same frames through `vo_node` over DDS at a given input rate.
+
+The frames go as a camera would send them (reliable, each image with its CameraInfo). Prints processed / dropped /
+lost, latency p50 / p99 (publish to odometry) and the node's memory (RSS) before and after.
+"""
 from __future__ import annotations
 
 import os
@@ -50,8 +54,9 @@ def run_node(args, images, camera) -> int:
         image_pub = peer.create_publisher(Image, "image", 10)
         info_pub = peer.create_publisher(CameraInfo, "camera_info", 10)
         published, answered, counts = {}, {}, {}
-        peer.create_subscription(Odometry, "odom", lambda m: answered.setdefault(_ns(m.header.stamp),
-                                                                              time.monotonic()), QoSProfile(depth=100))
+        peer.create_subscription(Odometry, "odom",
+                                 lambda m: answered.setdefault(_ns(m.header.stamp), time.monotonic()),
+                                 QoSProfile(depth=100))
 
         def on_diagnostics(msg):
             counts.update({kv.key: kv.value for kv in msg.status[0].values})

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo demo`: the synthetic camera -> vo_node over real DDS, scored against the exact ground truth.
 
 Starts two processes on a fresh ROS domain (localhost only): `synthetic_camera` and `vo_node` (with the default
@@ -171,8 +173,8 @@ def run(args) -> int:
     domain_id = args.domain_id if args.domain_id is not None else random.randint(1, 101)
     env = dict(os.environ, ROS_DOMAIN_ID=str(domain_id), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
     # The camera publishes reliably; a reliable subscription also keeps large frames intact on a loaded host.
-    params = write_params(out_dir / "demo_params.yaml", {"features": args.features, "device": args.device,
-                                                        "qos": "reliable"})
+    params = write_params(out_dir / "demo_params.yaml",
+                          {"features": args.features, "device": args.device, "qos": "reliable"})
     print(f"demo: ROS_DOMAIN_ID={domain_id}, {args.frames} frames of '{args.trajectory}' at {args.size}, "
           f"{args.features} on {args.device}; parameters in {params}", flush=True)
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """sensor_msgs images ↔ numpy for the node, with our own decoders on every install.
 
 The decoding itself is the ROS-free `lightglue_ros.vo.sources.decode_image` / `decode_compressed` (also used for
@@ -13,8 +15,10 @@ from lightglue_ros.vo.sources import decode_compressed, decode_image, to_rgb8
 
 
 def image_from_msg(msg) -> np.ndarray:
-    """sensor_msgs/Image → what the tracker takes (H x W gray or H x W x 3 RGB, uint8) or, for depth encodings
-    (16UC1, 32FC1), the raw array. ValueError with the reason for anything malformed."""
+    """sensor_msgs/Image → what the tracker takes (H x W gray or H x W x 3 RGB, uint8), or the raw depth array.
+
+    Depth encodings (16UC1, 32FC1) stay as they are. ValueError with the reason for anything malformed.
+    """
     image = decode_image(msg.encoding, msg.height, msg.width, msg.step, msg.data, bool(msg.is_bigendian))
     if msg.encoding in ("16UC1", "32FC1"):
         return image
@@ -31,7 +35,7 @@ _OUTGOING = {"rgb8": (np.uint8, 3), "bgr8": (np.uint8, 3), "mono8": (np.uint8, 1
 
 
 def numpy_to_image(array: np.ndarray, encoding: str, stamp, frame_id: str):
-    """numpy → sensor_msgs/Image (dense rows, little endian)."""
+    """A numpy array → sensor_msgs/Image (dense rows, little endian)."""
     from sensor_msgs.msg import Image
 
     if encoding not in _OUTGOING:

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Lock-step publishing: after each frame, wait until the consumer answers on a topic (e.g. the VO node's `odom`).
 
 Used by the bag player and the synthetic camera so that a consumer slower than real time processes every frame
@@ -20,7 +22,8 @@ class AckWaiter:
     """Counts messages arriving on `topic`; `wait()` takes one, or gives up after `timeout` seconds.
 
     The subscription is created once the topic's type is known from the graph, so any message type works
-    (and is not even deserialised)."""
+    (and is not even deserialised).
+    """
 
     def __init__(self, node, topic: str, timeout: float):
         self.node, self.timeout = node, timeout

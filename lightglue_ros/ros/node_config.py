@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The node's own parameters (topics, frames, QoS, outputs); the tracking knobs are `VOConfig`'s.
 
 Same field pattern as VOConfig (`knob`: default, description, range/choices), so the node declares both alike and

@@ -1,5 +1,10 @@
-"""Config dataclasses (VOConfig, NodeConfig, …) as ROS 2 parameters: one declared parameter per field, with its
-description and range or choices; values checked by the dataclass's own validation."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Config dataclasses (VOConfig, NodeConfig, …) as ROS 2 parameters.
+
+One declared parameter per field, with its description and range or choices; values checked by the dataclass's own
+validation.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +28,10 @@ def descriptor(f: dataclasses.Field) -> ParameterDescriptor:
 
 
 def declare_parameters(node, cls):
-    """Declare every field of `cls` on the node (defaults from the dataclass) and build the config from the
-    values given at start-up; ValueError names the bad one."""
+    """Declare every field of `cls` on the node and build the config from the values given at start-up.
+
+    Defaults come from the dataclass; ValueError names the bad value.
+    """
     values = {}
     for f in dataclasses.fields(cls):
         default = list(f.default) if isinstance(f.default, tuple) else f.default

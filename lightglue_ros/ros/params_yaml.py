@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Write `config/vo.yaml` from the config dataclasses: `python -m lightglue_ros.ros.params_yaml > config/vo.yaml`.
 
 The node declares one parameter per field of `VOConfig` (tracking) and `NodeConfig` (topics, frames, QoS), so the

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Input QoS: `auto` follows what the publishers offer (as rosbag2 and rviz2 do), or a fixed profile.
 
 A reliable subscription never matches a best-effort publisher, and a best-effort subscription to a reliable
@@ -43,7 +45,8 @@ def describe(profile: QoSProfile) -> str:
 class InputSubscription:
     """One input topic whose subscription follows the QoS choice; call `update()` periodically (graph changes).
 
-    `on_lost(n)` receives the middleware's message-lost events (where the RMW reports them)."""
+    `on_lost(n)` receives the middleware's message-lost events (where the RMW reports them).
+    """
 
     def __init__(self, node, msg_type, topic: str, callback: Callable, choice: str, depth: int,
                  on_lost: Optional[Callable[[int], None]] = None):

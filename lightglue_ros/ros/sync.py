@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Pairing messages by stamp across subscriptions, and accounting for images lost in transport.
 
 The executor thread puts messages in; the node's worker thread takes them out, so everything here is thread-safe.
@@ -50,10 +52,13 @@ class StampedBuffer:
 
 
 class LossCounter:
-    """Images the camera sent that never arrived, told by their CameraInfo: a CameraInfo with stamp S arrived but
-    the image with stamp S did not, although a newer image did (DDS delivers each writer's samples in order). An
-    image arriving after all un-counts it. Only cameras that stamp images and CameraInfo alike can be accounted
-    for (`paired` says whether one pair was ever seen). No timeout: a large image can take seconds to arrive."""
+    """Images the camera sent that never arrived, told by their CameraInfo.
+
+    Lost: a CameraInfo with stamp S arrived but the image with stamp S did not, although a newer image did (DDS
+    delivers each writer's samples in order). An image arriving after all un-counts it. Only cameras that stamp
+    images and CameraInfo alike can be accounted for (`paired` says whether one pair was ever seen). No timeout: a
+    large image can take seconds to arrive.
+    """
 
     def __init__(self, remember: int = 1000):
         self._remember = remember

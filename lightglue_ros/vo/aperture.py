@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """How well the image pins a keypoint down along its epipolar line (the aperture problem).
 
 Triangulation reads a point's depth from where its keypoints sit along their epipolar lines. A keypoint on an edge
@@ -16,10 +18,11 @@ import numpy as np
 
 
 def structure_tensors(image: np.ndarray, keypoints: np.ndarray, window: int = 7) -> np.ndarray:
-    """Per keypoint (N x 2 pixels) the structure tensor summed over the `window` x `window` image gradients
-    (central differences) around it in the uint8 image (mono or RGB), as N x 3 (xx, xy, yy).
+    """Per keypoint (N x 2 pixels) the structure tensor of the image around it, as N x 3 (xx, xy, yy).
 
-    Only the keypoints' patches are read: a few ms for 1000 keypoints at any image size."""
+    The tensor sums the `window` x `window` image gradients (central differences) around the keypoint in the uint8
+    image (mono or RGB). Only the keypoints' patches are read: a few ms for 1000 keypoints at any image size.
+    """
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     r = window // 2 + 1                      # the gradients' patch plus one pixel for the differences
     padded = np.pad(gray, r, mode="edge")
@@ -35,8 +38,10 @@ def structure_tensors(image: np.ndarray, keypoints: np.ndarray, window: int = 7)
 
 
 def gradient_share(tensors: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Share of each keypoint's gradient energy along its direction (N x 2, any length): d^T M d / (|d|^2 tr M),
-    0 where either is zero."""
+    """Share of each keypoint's gradient energy along its direction (N x 2, any length).
+
+    d^T M d / (|d|^2 tr M), 0 where either is zero.
+    """
     xx, xy, yy = tensors.T
     dx, dy = directions.T
     along = dx * dx * xx + 2.0 * dx * dy * xy + dy * dy * yy
@@ -46,6 +51,8 @@ def gradient_share(tensors: np.ndarray, directions: np.ndarray) -> np.ndarray:
 
 
 def epipolar_directions(normalized: np.ndarray, epipole: np.ndarray, focal_xy: np.ndarray) -> np.ndarray:
-    """Pixel direction of the epipolar line through each keypoint (N x 2 undistorted normalized coordinates), given
-    the other camera's centre in this camera's coordinates (the epipole, possibly at infinity)."""
+    """Pixel direction of the epipolar line through each keypoint (N x 2 undistorted normalized coordinates).
+
+    `epipole`: the other camera's centre in this camera's coordinates (possibly at infinity).
+    """
     return (epipole[:2] - normalized * epipole[2]) * focal_xy

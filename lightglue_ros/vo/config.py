@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Every knob of the tracking frontend, in one place.
 
 `VOConfig` is the single source of parameter defaults: the ROS node declares its parameters from these fields
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict
 
 
-def knob(default, description: str, range=None, choices=None, pattern=None, restart=False):
+# `range` shadows the builtin on purpose: it is the name the ParameterDescriptor (and every knob call) uses.
+def knob(default, description: str, range=None, choices=None, pattern=None, restart=False):  # noqa: A002
     """A config field with the documentation the node turns into a ParameterDescriptor."""
     meta: Dict[str, Any] = {"description": description, "restart": restart}
     if range is not None:

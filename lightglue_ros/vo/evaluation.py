@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Accuracy against ground truth (TUM RGB-D convention): relative poses, and whole trajectories with `evo`.
 
 Ground truth is world-from-camera (T_world_camera) sampled at its own rate, so poses are interpolated at the image
@@ -27,6 +29,7 @@ def interpolate_poses(stamps: np.ndarray, poses: np.ndarray, query: np.ndarray,
     if np.any(query < stamps[0] - max_extrapolation) or np.any(query > stamps[-1] + max_extrapolation):
         raise ValueError("query stamps are outside the ground truth by more than "
                          f"{max_extrapolation} s")
+
     # Extrapolate with the motion of the first / last 0.1 s (at least two samples).
     def edge(i0, i1, t):
         a = (t - stamps[i0]) / (stamps[i1] - stamps[i0])
@@ -66,6 +69,7 @@ def relative_pose_errors(R_est: np.ndarray, t_est: np.ndarray, T_camera0_camera1
 @dataclass
 class TrajectoryErrors:
     """Trajectory accuracy after alignment; positions are those used for the numbers (estimate aligned)."""
+
     alignment: str                 # "Sim3" or "SE3"
     scale: float                   # scale applied to the estimate (1 for SE3)
     matched: int                   # poses associated by stamp
@@ -92,7 +96,8 @@ def evaluate_trajectory(estimate_stamps, estimate_poses, truth_stamps, truth_pos
     """ATE and RPE of an estimated trajectory (world-from-camera 4x4 per stamp) against the ground truth, by `evo`.
 
     `correct_scale` aligns with Sim(3) (monocular), else SE(3). Without translation in the estimate (a pure
-    rotation) the scale is unobservable and SE(3) is used."""
+    rotation) the scale is unobservable and SE(3) is used.
+    """
     from evo.core import metrics, sync
     from evo.core.trajectory import PoseTrajectory3D
 
@@ -133,7 +138,8 @@ def plot_trajectory(path, errors: TrajectoryErrors, title: str = "") -> None:
     """PNG: both trajectories seen from above, and the ATE per pose.
 
     "Above" is the ground truth's plane of largest extent (two of its axes): x-z for the camera-optical world
-    of VO and the synthetic sequences (y is down), x-y for a motion-capture world with z up."""
+    of VO and the synthetic sequences (y is down), x-y for a motion-capture world with z up.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Scale of the monocular translation: from points with known depth, from a depth image, from a motion prior.
 
 The essential matrix gives the translation direction only. The tracker keeps, for each keyframe, 3D points in

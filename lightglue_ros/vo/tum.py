@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Trajectories as TUM RGB-D text: one pose per line, `t x y z qx qy qz qw` (world-from-camera), '#' comments."""
 from __future__ import annotations
 
