@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import torch
 
+from .lightglue import EncodedImage, LightGlue
 from ..timing import wall_timer
-from .lightglue import LightGlue, EncodedImage
 
 # feature name → (module, class, name of its weights for resolve_weights)
 EXTRACTORS = {
@@ -50,8 +50,11 @@ def select_device(device: str = "auto") -> torch.device:
 
 
 def select_backend(backend: str, device: torch.device) -> str:
-    """'auto' → onnxruntime on a CPU (measured faster: `lightglue-vo bench vo`), torch on CUDA (fp16 autocast;
-    onnxruntime's CPU wheel has no CUDA provider)."""
+    """Backend for 'auto': onnxruntime on a CPU, torch on CUDA.
+
+    onnxruntime measured faster on a CPU (`lightglue-vo bench vo`); on CUDA torch has fp16 autocast and
+    onnxruntime's CPU wheel no CUDA provider.
+    """
     if backend == "auto":
         return "onnxruntime" if device.type == "cpu" else "torch"
     if backend not in ("torch", "onnxruntime"):
@@ -140,9 +143,11 @@ class FeatureMatcher:
 
     @contextmanager
     def timer(self, timings: dict, stage: str):
-        """Adds a stage's time in ms to `timings`. On CUDA, events in the stream instead of a synchronisation:
-        the time is filled in by `resolve_timings`, which the caller runs once the frame's results are on the CPU
-        (a copy that waits for the GPU anyway)."""
+        """Adds a stage's time in ms to `timings`.
+
+        On CUDA, events in the stream instead of a synchronisation: the time is filled in by `resolve_timings`, which
+        the caller runs once the frame's results are on the CPU (a copy that waits for the GPU anyway).
+        """
         if self.device.type != "cuda":
             with wall_timer(timings, stage):
                 yield

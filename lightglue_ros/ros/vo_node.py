@@ -138,6 +138,8 @@ class LatestFrame:
 
 
 class VONode(LifecycleNode):
+    """The lifecycle node; frames are tracked on a worker thread, one at a time, the newest first."""
+
     def __init__(self):
         super().__init__("vo_node")
         self.vo_config = declare_parameters(self, VOConfig)
@@ -208,7 +210,7 @@ class VONode(LifecycleNode):
             except ImportError:
                 log.warning("tf2_ros is not importable: no TF is broadcast (odometry is still published)")
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
-                        self.create_timer(2.0, self.warn_without_camera)]
+                                  self.create_timer(2.0, self.warn_without_camera)]
         self.reset_service = self.create_service(Trigger, "reset", self.on_reset)
         self.reset_pose_sub = self.create_subscription(PoseWithCovarianceStamped, "reset_pose", self.on_reset_pose,
                                                        10)
@@ -322,8 +324,11 @@ class VONode(LifecycleNode):
         self.get_logger().info(f"reset requested at x={p.x:.3f} y={p.y:.3f} z={p.z:.3f}")
 
     def on_set_parameters(self, parameters) -> SetParametersResult:
-        """Validate with the config dataclasses. Once the models are built, knobs marked `restart` are refused;
-        the others apply between frames (the worker takes them before its next frame)."""
+        """Validate with the config dataclasses.
+
+        Once the models are built, knobs marked `restart` are refused; the others apply between frames (the worker takes
+        them before its next frame).
+        """
         try:
             vo_config, config = updated(self.vo_config, parameters), updated(self.config, parameters)
         except (ValueError, TypeError) as error:
@@ -360,8 +365,10 @@ class VONode(LifecycleNode):
         self.log_throttled(level, f"frame rejected ({reason}): {message}", throttle)
 
     def log_throttled(self, level: str, message: str, period: float = 1.0) -> None:
-        """At most one line per `period` seconds for each message (its first line), so that a camera sending one
-        kind of bad frame at 30 Hz does not hide a different kind."""
+        """Log at most one line per `period` seconds for each message (its first line).
+
+        Per message, so that a camera sending one kind of bad frame at 30 Hz does not hide a different kind.
+        """
         kind = message.split("\n")[0][:160]
         now = time.monotonic()
         if now - self.logged.get(kind, -math.inf) >= period:
@@ -415,8 +422,11 @@ class VONode(LifecycleNode):
             self.reset(reset[0])
 
     def camera_for(self, stamp, image: np.ndarray) -> Optional[CameraModel]:
-        """The CameraInfo with the image's stamp (waiting `sync_wait_s` for it), else the newest one when the camera
-        never stamps them alike, else the `intrinsics` parameter; None when there is none."""
+        """The camera model of an image; None when there is none.
+
+        From the CameraInfo with the image's stamp (waiting `sync_wait_s` for it), else the newest one when the
+        camera never stamps them alike, else the `intrinsics` parameter.
+        """
         cfg = self.frame_config
         info = self.camera_infos.wait_for(stamp_ns(stamp), timeout=cfg.sync_wait_s if self.camera_pairing
                                           is not False else 0.0)
@@ -551,10 +561,12 @@ class VONode(LifecycleNode):
         self.status_pub.publish(String(data=json.dumps(self.status(result, stamp, received))))
 
     def missing(self) -> tuple:
-        """(dropped, lost): images that never reached the node. A reliable subscription loses nothing in transport:
-        what its CameraInfo tells is missing overflowed the subscription's history while the node was busy, a drop
-        of stale frames. Otherwise they were lost in transport, as are the ones the middleware reports (the two
-        see the same losses, so they are not added)."""
+        """(dropped, lost): images that never reached the node.
+
+        A reliable subscription loses nothing in transport: what its CameraInfo tells is missing overflowed the
+        subscription's history while the node was busy, a drop of stale frames. Otherwise they were lost in transport,
+        as are the ones the middleware reports (the two see the same losses, so they are not added).
+        """
         profile = self.image_input.profile if self.image_input is not None else None
         reliable = profile is not None and profile.reliability == ReliabilityPolicy.RELIABLE
         stale = self.losses.lost if reliable else 0

@@ -15,7 +15,7 @@ import numpy as np
 
 from lightglue_ros.vo.camera import CameraModel
 
-from .scene import FACE_AXIS, ROOM_HI, ROOM_LO, TEXEL, Box, Scene
+from .scene import Box, FACE_AXIS, ROOM_HI, ROOM_LO, Scene, TEXEL
 
 NEAR = 0.01                               # metres; box corners closer than this are clipped for the bounds
 # The 12 edges of a box as corner index pairs (corners differ in one coordinate bit).
@@ -99,7 +99,8 @@ class Renderer:
         """Pixel rectangle (y0, y1, x0, x1) holding the box's projection, or None when it is out of view.
 
         The box is clipped at z = NEAR: its visible part's vertices are the corners in front plus the points where
-        edges cross the near plane."""
+        edges cross the near plane.
+        """
         cam = self.camera
         X = (corners - T_world_camera[:3, 3]) @ T_world_camera[:3, :3]   # camera coordinates (float64)
         front = X[:, 2] > NEAR
@@ -125,7 +126,8 @@ class Renderer:
 
         The camera is outside the box, so on each axis where it is outside the slab the ray can only enter through
         the near side (a ray heading away gets a negative exit and misses); where it is inside the slab, that axis
-        only bounds the exit."""
+        only bounds the exit.
+        """
         y0, y1, x0, x1 = rect
         t_near = t_far = entry = None
         for axis in range(3):
@@ -150,4 +152,3 @@ class Renderer:
         hit &= t_near < depth_r
         np.copyto(depth_r, t_near, where=hit)
         np.copyto(face[y0:y1, x0:x1], entry, where=hit)
-

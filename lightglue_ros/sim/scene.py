@@ -45,8 +45,10 @@ class Scene:
 
 
 def random_boxes(rng: np.random.Generator) -> List[Box]:
-    """A cluster in the middle (radius < 1.45 m) and furniture along the walls (more than 3.6 m out), leaving the
-    band the trajectories use (1.6 to 3.5 m from the centre) free."""
+    """A cluster in the middle (radius < 1.45 m) and furniture along the walls (more than 3.6 m out).
+
+    The band the trajectories use (1.6 to 3.5 m from the centre) stays free.
+    """
     boxes = []
     for _ in range(3):
         half = rng.uniform(0.15, 0.4, size=2)
@@ -101,4 +103,3 @@ def build_scene(seed: int) -> Scene:
     origin = np.array([[u0, v0] for _, u0, v0 in textures])
     offsets = offsets + PAD - origin / TEXEL
     return Scene(boxes, atlas, offsets[:, 0].astype(np.float32), offsets[:, 1].astype(np.float32))
-

@@ -28,8 +28,10 @@ def synthetic_camera(width: int, height: int) -> CameraModel:
 
 
 class SyntheticSequence:
-    """Frames of one trajectory through the scene of one seed; deterministic for (trajectory, frames, size, seed,
-    fps). Frame i is at stamp i / fps; poses are world-from-camera in the room frame."""
+    """Frames of one trajectory through the scene of one seed; deterministic for (trajectory, frames, size, seed, fps).
+
+    Frame i is at stamp i / fps; poses are world-from-camera in the room frame.
+    """
 
     def __init__(self, trajectory: str = "orbit", frames: int = 300, size: Tuple[int, int] = (640, 480),
                  seed: int = 0, fps: float = 30.0):

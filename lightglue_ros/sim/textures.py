@@ -161,4 +161,3 @@ def pack_atlas(textures: List[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
     for (x, y), tex in zip(positions, padded):
         atlas[y:y + tex.shape[0], x:x + tex.shape[1], :3] = tex
     return atlas, np.array(positions, np.float64)
-

@@ -62,7 +62,8 @@ class KeyframePolicy:
         """Why a new keyframe is needed, or None to keep the current one.
 
         `num_points`: inliers with a known 3D point (None while the keyframe has none, as during monocular
-        initialisation)."""
+        initialisation).
+        """
         if num_inliers < self.min_inliers:
             return f"inliers {num_inliers} < {self.min_inliers}"
         ratio = num_inliers / max(num_matches, 1)

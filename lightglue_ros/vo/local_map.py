@@ -26,8 +26,10 @@ FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (
 
 
 def _linearise(R, t, X, camera_index, point_index, observed, focal):
-    """Residuals (M x 2, pixels) and their Jacobians w.r.t. the camera (M x 2 x 6: left rotation perturbation,
-    translation) and the point (M x 2 x 3)."""
+    """Residuals (M x 2, pixels) and their Jacobians w.r.t.
+
+    the camera (M x 2 x 6: left rotation perturbation, translation) and the point (M x 2 x 3).
+    """
     Rc = R[camera_index]
     RX = np.einsum("nij,nj->ni", Rc, X[point_index])
     Xc = RX + t[camera_index]
@@ -138,8 +140,10 @@ class LocalMap:
 
     def add(self, keyframe: Keyframe, previous: Optional[Keyframe] = None,
             matches: Optional[np.ndarray] = None) -> None:
-        """Add a keyframe; `matches` (K x 2: previous index, keyframe index) are the inliers that link it to
-        `previous`. A keyframe that does not follow the window's last one starts a new window."""
+        """Add a keyframe; `matches` (K x 2: previous index, keyframe index) are the inliers that link it to `previous`.
+
+        A keyframe that does not follow the window's last one starts a new window.
+        """
         keyframe.landmarks = np.full(len(keyframe.keypoints), -1, np.int64)
         if not self.keyframes or self.keyframes[-1] is not previous:
             self.keyframes.clear()
@@ -162,8 +166,10 @@ class LocalMap:
         self.positions = {k: v for k, v in self.positions.items() if k in seen}
 
     def adjust(self, focal: float) -> bool:
-        """Bundle-adjust the window; updates the keyframes' poses and the newest keyframe's points (and their
-        triangulation angles). False when the window is too short to move anything."""
+        """Bundle-adjust the window: the keyframes' poses, the newest keyframe's points and their angles.
+
+        False when the window is too short to move anything.
+        """
         if len(self.keyframes) <= FIXED_KEYFRAMES or self.size <= FIXED_KEYFRAMES:
             return False
         camera, keypoint, landmark = [], [], []
@@ -192,8 +198,10 @@ class LocalMap:
         return True
 
     def _update_points(self, keyframe: Keyframe, ids: np.ndarray, points_world: np.ndarray) -> None:
-        """The newest keyframe's points from the adjusted landmarks; each angle is the widest between the rays
-        from the window's keyframes that see the landmark."""
+        """The newest keyframe's points from the adjusted landmarks.
+
+        Each angle is the widest between the rays from the window's keyframes that see the landmark.
+        """
         if not len(ids):
             return
         row = np.minimum(np.searchsorted(ids, keyframe.landmarks), len(ids) - 1)   # ids are sorted

@@ -61,8 +61,10 @@ class Frame:
 
     @cached_property
     def structure(self) -> np.ndarray:
-        """N x 3 image structure tensor per keypoint (`aperture.structure_tensors`): only keyframes and
-        triangulation need it, so most frames never compute it."""
+        """N x 3 image structure tensor per keypoint (`aperture.structure_tensors`).
+
+        Only keyframes and triangulation need it, so most frames never compute it.
+        """
         return structure_tensors(self.image, self.keypoints)
 
 
@@ -127,8 +129,7 @@ def triangulate_inliers(pair: MatchedPair, inliers: np.ndarray, R: np.ndarray, t
 
 @dataclass
 class MotionPrior:
-    """The distance travelled since the previous frame (e.g. wheel odometry): sets a monocular translation's
-    length."""
+    """The distance travelled since the previous frame (e.g. wheel odometry): sets a monocular translation's length."""
 
     distance: float
     from_position_world: np.ndarray     # where the previous frame was
@@ -141,7 +142,7 @@ class PoseSolver:
         self.config, self.camera, self.unit_depth = config, camera, unit_depth
 
     def solve(self, pair: MatchedPair, prior: Optional[MotionPrior]) -> PoseHypothesis:
-        """PnP against the keyframe's points when it has enough; else (or when PnP fails) the essential matrix."""
+        """Fit the pose to the keyframe's points (PnP) when it has enough; else, or when that fails, two views."""
         cfg, keyframe = self.config, pair.keyframe
         pnp_failure = ""
         if keyframe.num_points >= cfg.min_scale_points:
@@ -203,7 +204,8 @@ class PoseSolver:
         """Monocular, no points yet: rotation-only updates until the pair has parallax enough to fix the unit.
 
         The pair that first has it sets the scale (median scene depth `unit_depth`, or the motion prior) and
-        triangulates the keyframe's points; frames after it fit their poses to those points."""
+        triangulates the keyframe's points; frames after it fit their poses to those points.
+        """
         cfg, keyframe = self.config, pair.keyframe
         if two_view.model == "rotation" or two_view.parallax_px < cfg.init_min_parallax_px:
             return self._rotation_only(pair, two_view, TrackingState.INITIALIZING,
@@ -222,8 +224,10 @@ class PoseSolver:
                                     reason="initialised the scale")
 
     def essential(self, pair: MatchedPair, two_view: TwoViewPose, prior: Optional[MotionPrior]) -> PoseHypothesis:
-        """The essential matrix's rotation; its translation scaled by the motion prior or fitted to the known
-        points; rotation only when neither pins the translation down."""
+        """The essential matrix's rotation with its translation scaled by the motion prior or the known points.
+
+        Rotation only when neither pins the translation down.
+        """
         cfg, keyframe = self.config, pair.keyframe
         if prior is not None and two_view.model == "essential":
             t = self._prior_scale(keyframe, two_view.R, two_view.t, prior) * two_view.t
@@ -240,7 +244,7 @@ class PoseSolver:
                         refines_points: bool, reason: str = "") -> PoseHypothesis:
         T_camera_keyframe = make_transform(two_view.R, t)
         covariance = self.frame_covariance(pair.keyframe, T_camera_keyframe, two_view.covariance[:3, :3],
-                                            translation_covariance, two_view.covariance[3:, 3:])
+                                           translation_covariance, two_view.covariance[3:, 3:])
         return PoseHypothesis(Solver(two_view.model), two_view.inliers, T_camera_keyframe, covariance,
                               TrackingState.TRACKING, two_view.parallax_px, refines_points=refines_points,
                               reason=reason)
@@ -280,8 +284,8 @@ class PoseSolver:
                                             prior.from_position_world, prior.distance)
 
     def frame_covariance(self, keyframe: Keyframe, T_camera_keyframe: np.ndarray, rotation_covariance: np.ndarray,
-                          translation_covariance: Optional[np.ndarray] = None,
-                          direction_covariance: Optional[np.ndarray] = None) -> np.ndarray:
+                         translation_covariance: Optional[np.ndarray] = None,
+                         direction_covariance: Optional[np.ndarray] = None) -> np.ndarray:
         """Keyframe covariance plus the relative pose's, rotated into the world; (x y z roll pitch yaw) order.
 
         The relative covariance comes from the inlier geometry: the solver's rotation block (or the RANSAC

@@ -33,7 +33,6 @@ from typing import Optional
 
 import numpy as np
 
-from ..timing import wall_timer
 from .camera import CameraModel
 from .config import VOConfig
 from .keyframe import Keyframe, KeyframePolicy
@@ -42,6 +41,7 @@ from .pose_solvers import (Frame, MatchedPair, MotionPrior, PoseHypothesis, Pose
                            triangulate_inliers)
 from .scale import backproject, depth_to_metres, sample_depth
 from .transforms import invert_transform
+from ..timing import wall_timer
 
 # Variance (m^2, rad^2) added per frame while the pose is held without a measurement: "unknown" for consumers
 # that fuse the odometry, but finite as ROS covariances must be.
@@ -75,6 +75,8 @@ class FrameResult:
 
 
 class Tracker:
+    """The frontend: `process` one frame after another; `reset` starts a new trajectory."""
+
     def __init__(self, config: VOConfig, camera: Optional[CameraModel] = None, matcher=None):
         config.validate()
         self.config = config
@@ -89,8 +91,11 @@ class Tracker:
         self.reset()
 
     def update_config(self, config: VOConfig) -> None:
-        """Apply changed tracking knobs from the next frame. The models are built once: knobs marked `restart`
-        in VOConfig keep the values they had when the matcher was made."""
+        """Apply changed tracking knobs from the next frame.
+
+        The models are built once: knobs marked `restart` in VOConfig keep the values they had when the matcher was
+        made.
+        """
         config.validate()
         self.config, self.policy = config, KeyframePolicy(config)
         if (self.local_map.size, self.local_map.threshold_px) != (config.local_map_keyframes,
@@ -121,8 +126,11 @@ class Tracker:
     # --- the per-frame pipeline -------------------------------------------------------------------------------
     def process(self, image: np.ndarray, stamp: float, depth: Optional[np.ndarray] = None,
                 translation_prior: Optional[float] = None) -> FrameResult:
-        """Track one frame. `depth`: aligned depth image (RGB-D); `translation_prior`: the distance travelled
-        since the previous frame (e.g. wheel odometry), which sets a monocular translation's length."""
+        """Track one frame.
+
+        `depth`: aligned depth image (RGB-D); `translation_prior`: the distance travelled since the previous frame (e.g.
+        wheel odometry), which sets a monocular translation's length.
+        """
         start = time.perf_counter()
         timings = {}
         frame = self._frame(image, stamp, depth, translation_prior, timings)
@@ -147,7 +155,7 @@ class Tracker:
         keypoints = features.keypoints.detach().float().cpu().numpy().astype(np.float64)
         self.matcher.resolve_timings()
         frame = Frame(float(stamp), self.frame_index, encoded, keypoints, self.camera.undistort_points(keypoints),
-                       image, depth)
+                      image, depth)
         self.frame_index += 1
         return frame
 
@@ -189,8 +197,11 @@ class Tracker:
     # --- the state machine: the one place the tracker's state changes ------------------------------------------
     def _update(self, frame: Frame, pair: Optional[MatchedPair], hypothesis: Optional[PoseHypothesis], timings: dict,
                 start: float) -> FrameResult:
-        """Take the hypothesis: the first frame starts the trajectory; a pose moves the camera (and may make the
-        frame a keyframe); no pose holds the camera, counts a failure and keeps the frame as a candidate."""
+        """Take the hypothesis: the one place the tracker's state changes.
+
+        The first frame starts the trajectory; a pose moves the camera (and may make the frame a keyframe); no pose
+        holds the camera, counts a failure and keeps the frame as a candidate.
+        """
         cfg = self.config
         if hypothesis is None:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance)
@@ -290,8 +301,10 @@ class Tracker:
             angles[m[better, 1]] = angle[better]
 
     def _adjust_local_map(self, pair: MatchedPair, hypothesis: PoseHypothesis) -> None:
-        """Monocular: link the new keyframe to the previous one's landmarks and bundle-adjust the window; the
-        frame takes the adjusted pose."""
+        """Monocular: link the new keyframe to the previous one's landmarks and bundle-adjust the window.
+
+        The frame takes the adjusted pose.
+        """
         self.local_map.add(self.keyframe, pair.keyframe, pair.match.matches[hypothesis.inliers])
         if self.local_map.adjust(self.camera.focal):
             self.T_world_camera = self.keyframe.T_world_camera.copy()
