@@ -23,7 +23,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 CACHE_ENV = "LIGHTGLUE_ROS_WEIGHTS"
 DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation; an offline robot should fall through to the mirror quickly
@@ -240,12 +240,11 @@ def load_weights(module, weights, name: str, adapt=None) -> None:
     load_state_dict_checked(module, adapt(state) if adapt else state, source=str(path))
 
 
-def load_state_dict_checked(module, state: dict, source: str,
-                            ignore: Sequence[str] = ()) -> None:
+def load_state_dict_checked(module, state: dict, source: str) -> None:
     """load_state_dict with one readable error listing missing, unexpected and misshapen keys."""
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected and not k.startswith(tuple(ignore))]
+    unexpected = [k for k in state if k not in expected]
     misshapen = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
                  for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
     if missing or unexpected or misshapen:
