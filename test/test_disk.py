@@ -48,7 +48,9 @@ def test_same_as_official_wrapper(disk, image):
 def test_grayscale_and_bad_input(disk, image):
     gray = image.mean(1, keepdim=True)
     assert disk({"image": gray})["descriptors"].shape == (1, 256, 128)
-    with pytest.raises(ValueError, match="B x 3 x H x W"):
+    with pytest.raises(ValueError, match="B x C x H x W"):
         disk({"image": image[0]})
+    with pytest.raises(ValueError, match="smaller than 16x16"):
+        disk({"image": image[..., :8]})
     with pytest.raises(ValueError, match="unknown configuration keys"):
         DISK({"max_keypoints": 5}, weights=False)

