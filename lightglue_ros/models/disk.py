@@ -46,9 +46,9 @@ class DISK(nn.Module):
 
     @torch.inference_mode()
     def forward(self, data: dict) -> dict:
-        """{"image": B x 3 x H x W RGB in [0, 1] (or B x 1 x H x W)} → keypoints (B x N x 2, x y pixels),
-        keypoint_scores (B x N), descriptors (B x N x 128, unit norm).
+        """Detect and describe: keypoints (B x N x 2, x y pixels), keypoint_scores (B x N), descriptors.
 
+        Input {"image": B x 3 x H x W RGB in [0, 1] (or B x 1 x H x W)}; descriptors are B x N x 128, unit norm.
         A batch's images all get the same N, the smallest count: where counts differ, each image keeps its N
         best-scoring keypoints (in their original order).
         """

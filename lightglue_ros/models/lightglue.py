@@ -336,8 +336,11 @@ class LightGlue(nn.Module):
 
     # --- the learnt steps; the onnxruntime backend (onnx_backend.py) runs them as exported graphs -----------
     def _encode(self, positions: torch.Tensor, descriptors: torch.Tensor) -> tuple:
-        """Normalised keypoints and descriptors of one image → its state after the first self-attention block,
-        its rotary encoding and the first cross-attention block's projections."""
+        """Encode one image: its state after the first self-attention block, and what later blocks reuse.
+
+        From normalised keypoints and descriptors; also returns its rotary encoding and the first cross-attention
+        block's projections.
+        """
         rotary = self.posenc(positions)
         first = self.transformers[0]
         desc = first.self_attn(self.input_proj(descriptors), rotary)
@@ -370,6 +373,8 @@ class LightGlue(nn.Module):
 
 
 class TransformerLayer(nn.Module):
+    """One LightGlue layer: self-attention within each image, then cross-attention between the two."""
+
     def __init__(self, dim: int, num_heads: int):
         super().__init__()
         self.self_attn = SelfBlock(dim, num_heads)
@@ -380,8 +385,11 @@ class TransformerLayer(nn.Module):
 
 
 def upgrade_state_dict(state: dict, num_heads: int) -> dict:
-    """Official checkpoint → our layout: layer names of v0.1 (`self_attn.i` → `transformers.i.self_attn`) and
-    the self-attention projection rows (reorder_qkv)."""
+    """Map an official checkpoint to our layout.
+
+    Layer names of v0.1 (`self_attn.i` → `transformers.i.self_attn`) and the self-attention projection rows
+    (reorder_qkv).
+    """
     renamed = {}
     for key, value in state.items():
         for block in ("self_attn", "cross_attn"):
@@ -399,7 +407,8 @@ def reorder_qkv(weight: torch.Tensor, num_heads: int) -> torch.Tensor:
 
     Why not upstream's layout (no reordering, `unflatten(-1, (heads, -1, 3))` and adjacent pairs in the forward
     pass): it sums q·k in another order, which moves float32 match scores by up to 7e-5 (the same matches, and no
-    nearer to the official code's scores); the layout stays so that our numbers stay."""
+    nearer to the official code's scores); the layout stays so that our numbers stay.
+    """
     per_head = weight.reshape(num_heads, -1, 3, *weight.shape[1:]).movedim(2, 0)  # qkv, head, channel, …
     head_dim = per_head.shape[2]
     pairs_apart = torch.cat([torch.arange(0, head_dim, 2), torch.arange(1, head_dim, 2)])

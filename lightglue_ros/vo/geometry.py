@@ -30,10 +30,9 @@ from scipy.spatial.transform import Rotation
 class TwoViewPose:
     """Relative pose of view 1 w.r.t. view 0 (X1 = R X0 + t) and its support."""
 
-    model: str                      # "essential", "rotation" (t unobservable, t = 0), "pnp" (from known points)
-    #                                 or "none" (failed)
+    model: str                      # "essential", "rotation" (t unobservable, t = 0) or "none" (failed)
     R: np.ndarray                   # 3 x 3
-    t: np.ndarray                   # 3, unit norm for "essential", at the points' scale for "pnp", else zeros
+    t: np.ndarray                   # 3, unit norm for "essential", else zeros
     inliers: np.ndarray             # N bool
     parallax_px: float              # median rotation-compensated displacement of the inliers, pixels
     covariance: np.ndarray = field(default_factory=lambda: np.full((5, 5), np.nan))
@@ -346,8 +345,10 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
 
 
 def fit_covariance(jacobian: np.ndarray, inlier_errors: np.ndarray, floor: float):
-    """Parameter covariance of a least-squares fit: (J^T J)^-1 scaled by the robust (MAD) variance of the inlier
-    errors; None when the fit leaves a direction unconstrained."""
+    """Parameter covariance of a least-squares fit; None when the fit leaves a direction unconstrained.
+
+    (J^T J)^-1 scaled by the robust (MAD) variance of the inlier errors.
+    """
     sigma2 = max(robust_sigma(inlier_errors) ** 2, floor)
     try:
         return sigma2 * np.linalg.inv(jacobian.T @ jacobian)

@@ -32,8 +32,10 @@ class Frame(NamedTuple):
 
 # --- pixels ---------------------------------------------------------------------------------------------------------
 def to_gray_or_rgb8(image: np.ndarray, bgr: bool = True) -> np.ndarray:
-    """What the tracker takes: gray H x W or RGB H x W x 3, uint8. 16-bit input keeps its high byte; `bgr` says
-    the colour order of 3/4-channel input (OpenCV's)."""
+    """What the tracker takes: gray H x W or RGB H x W x 3, uint8.
+
+    16-bit input keeps its high byte; `bgr` says the colour order of 3/4-channel input (OpenCV's).
+    """
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype != np.uint8:
@@ -66,8 +68,11 @@ YUV422 = {"yuv422": cv2.COLOR_YUV2RGB_UYVY, "uyvy": cv2.COLOR_YUV2RGB_UYVY,
 
 
 def decode_image(encoding: str, height: int, width: int, step: int, data, is_bigendian: bool = False) -> np.ndarray:
-    """sensor_msgs/Image fields -> array: colour as RGB uint8 (H x W x 3), mono8 as H x W uint8, 16-bit and float
-    (depth) encodings keep their type. Rows may be padded (`step` > width * pixel size)."""
+    """Decode sensor_msgs/Image fields into an array.
+
+    Colour as RGB uint8 (H x W x 3), mono8 as H x W uint8, 16-bit and float (depth) encodings keep their type.
+    Rows may be padded (`step` > width * pixel size).
+    """
     buffer = np.frombuffer(bytes(data) if not isinstance(data, (bytes, np.ndarray)) else data, np.uint8)
     height, width, step = int(height), int(width), int(step)
     if height <= 0 or width <= 0:
@@ -98,9 +103,11 @@ def decode_image(encoding: str, height: int, width: int, step: int, data, is_big
     return pixels[..., [2, 1, 0]] if bgr else pixels[..., :3]  # 16-bit colour: RGB order, type kept
 
 
-def decode_compressed(format: str, data) -> np.ndarray:
-    """sensor_msgs/CompressedImage -> RGB uint8 / gray, or uint16 for compressedDepth PNGs (`format` e.g.
-    'jpeg', 'bgr8; jpeg compressed bgr8', '16UC1; compressedDepth png')."""
+def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the message's field name)
+    """Decode a sensor_msgs/CompressedImage: RGB uint8 / gray, or uint16 for compressedDepth PNGs.
+
+    `format` e.g. 'jpeg', 'bgr8; jpeg compressed bgr8', '16UC1; compressedDepth png'.
+    """
     buffer = np.frombuffer(bytes(data) if not isinstance(data, (bytes, np.ndarray)) else data, np.uint8)
     if "compresseddepth" in format.lower():
         buffer = buffer[12:]  # image_transport's compressedDepth header (format + quantisation), then a PNG
@@ -118,8 +125,11 @@ def read_image(path) -> np.ndarray:
 
 
 def read_depth(path, depth_scale: float = 1000.0) -> np.ndarray:
-    """Depth image file -> float32 metres: integer images are divided by `depth_scale` (units per metre: 1000
-    for millimetres, 5000 for TUM RGB-D), float images are metres already."""
+    """Read a depth image file as float32 metres.
+
+    Integer images are divided by `depth_scale` (units per metre: 1000 for millimetres, 5000 for TUM RGB-D), float
+    images are metres already.
+    """
     depth = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if depth is None:
         raise ValueError(f"cannot read a depth image from {path}")
@@ -140,8 +150,11 @@ def _numeric(stem: str) -> Optional[float]:
 
 
 def image_files(folder) -> List[Tuple[float, Path]]:
-    """(stamp, path) of the image files in a folder (other files ignored). With all names numeric (timestamps)
-    they are sorted by value and the names are the stamps; otherwise sorted by name, stamp = index."""
+    """(stamp, path) of the image files in a folder (other files ignored).
+
+    With all names numeric (timestamps) they are sorted by value and the names are the stamps; otherwise sorted by name,
+    stamp = index.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder")
@@ -213,9 +226,12 @@ class VideoFile:
 
 
 class RosBag:
-    """Images of one topic of a rosbag2 (folder, .db3, .mcap) or ROS 1 .bag, read with `rosbags`; stamps from the
-    message headers (the log time when a header stamp is zero). With `depth_topic`, each image gets the depth
-    image nearest in stamp (within `max_depth_dt`; 16UC1 millimetres or 32FC1 metres), else None."""
+    """Images of one topic of a rosbag2 (folder, .db3, .mcap) or ROS 1 .bag, read with `rosbags`.
+
+    Stamps come from the message headers (the log time when a header stamp is zero). With `depth_topic`, each
+    image gets the depth image nearest in stamp (within `max_depth_dt`; 16UC1 millimetres or 32FC1 metres), else
+    None.
+    """
 
     def __init__(self, path, topic: Optional[str] = None, depth_topic: Optional[str] = None,
                  max_depth_dt: float = 0.02):
@@ -292,7 +308,9 @@ class RosBag:
 def open_source(source, topic: Optional[str] = None, depth_folder=None, depth_scale: float = 1000.0,
                 depth_topic: Optional[str] = None):
     """The frame source for a path: image folder, rosbag2 folder (it has metadata.yaml), bag file or video.
-    Depth comes from a folder (image folders) or a topic (bags)."""
+
+    Depth comes from a folder (image folders) or a topic (bags).
+    """
     path = Path(source)
     if not path.exists():
         raise ValueError(f"{path} does not exist")
