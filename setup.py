@@ -15,9 +15,10 @@ ROS_FROM_PYPI = [
     "ros-std-srvs",
     "ros-diagnostic-msgs",
     "ros-lifecycle-msgs",
-    "ros-visualization-msgs",
+    "ros-rcl-interfaces",
     "ros-rosgraph-msgs",
     "ros-rmw-fastrtps-cpp",
+    "ros-builtin-interfaces",  # tests
 ]
 
 setup(
@@ -49,7 +50,7 @@ setup(
     extras_require={
         "ros": ROS_FROM_PYPI,
         # transformers: an independent SuperPoint to test ours against
-        "test": ["pytest", "pytest-timeout", "transformers"],
+        "test": ["pytest", "transformers"],
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",
