@@ -17,9 +17,10 @@ ROS_FROM_PYPI = [
     "ros-std-srvs",
     "ros-diagnostic-msgs",
     "ros-lifecycle-msgs",
-    "ros-visualization-msgs",
+    "ros-rcl-interfaces",
     "ros-rosgraph-msgs",
     "ros-rmw-fastrtps-cpp",
+    "ros-builtin-interfaces",  # tests
 ]
 
 # ament_flake8 and ament_pep257 as a ROS 2 install has them: their PyPI wheels leave out flake8, pydocstyle and the
@@ -70,7 +71,7 @@ setup(
     extras_require={
         "ros": ROS_FROM_PYPI,
         # transformers: an independent SuperPoint to test ours against; the rest: ament's linters (test/test_lint.py)
-        "test": ["pytest", "pytest-timeout", "transformers"] + LINTERS,
+        "test": ["pytest", "transformers"] + LINTERS,
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",

@@ -103,13 +103,13 @@ def runner_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
     return np.loadtxt(output, ndmin=2)
 
 
-def test_bag_through_the_node_equals_the_offline_runner(bag, env, tmp_path):
+def test_bag_through_the_node_equals_the_offline_runner(bag, env, tmp_path, data_dir):
     from_node = node_trajectory(bag, env, tmp_path)
     from_runner = runner_trajectory(bag, env, tmp_path)
     t_node, p_node, q_node = pose_rows(from_node)
     t_run, p_run, q_run = pose_rows(from_runner)
     # Every frame, stamped with its header time (the bag's, i.e. sim time).
-    np.testing.assert_allclose(t_node, [t * 1e-9 for t, _ in tum_frames(ROOT.parent / "shared" / "data", FRAMES)],
+    np.testing.assert_allclose(t_node, [t * 1e-9 for t, _ in tum_frames(data_dir, FRAMES)],
                                atol=1e-6)
     np.testing.assert_allclose(t_node, t_run, atol=1e-6)
     # The camera moved (so the comparison is not between two identities) ...

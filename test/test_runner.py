@@ -42,10 +42,11 @@ def test_monocular_run_writes_tum_scores_and_plots(sequence, tmp_path, capsys):
     assert re.search(r"keyframes \d+, mean LightGlue layers [\d.]+", printed)
     ate = re.search(r"ATE RMSE \(Sim3\) ([\d.]+) m = ([\d.]+) % of the ([\d.]+) m path", printed)
     assert ate, printed
-    # Sanity bounds for a short run that starts monocular (the benchmark holds the real targets): far better than
-    # standing still, whose ATE is the spread of the true positions.
+    # A short run that starts monocular (the benchmark holds the real targets): far better than standing still, whose
+    # ATE is the spread of the true positions, and within ~1.6x of what it achieves (measured: 7.63 % of the 0.31 m
+    # path, 0.25x standing still; 2-core AMD EPYC VM, torch 2.13 CPU).
     standing_still = np.sqrt(np.mean(np.sum((truth[:, :3, 3] - truth[:, :3, 3].mean(0)) ** 2, axis=1)))
-    assert float(ate.group(1)) < 0.5 * standing_still and float(ate.group(2)) < 15, printed
+    assert float(ate.group(1)) < 0.5 * standing_still and float(ate.group(2)) < 12, printed
     assert (tmp_path / "plot.png").stat().st_size > 10_000
 
 

