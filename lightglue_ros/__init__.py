@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """lightglue_ros: visual odometry on learned features (SuperPoint / ALIKED + LightGlue).
 
 `models/` and `vo/` are plain PyTorch / NumPy and import no ROS; `ros/` is the thin rclpy shell (node, bag player,

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Stage timings of a frame: milliseconds per named stage, summed when a stage runs more than once."""
 from __future__ import annotations
 

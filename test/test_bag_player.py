@@ -1,5 +1,10 @@
-"""The bag player over real DDS: a rosbag2 (and a ROS 1 bag) of real TUM frames, played under sim time, received by
-an rclpy subscriber with the recorded stamps and pixels."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The bag player over real DDS.
+
+A rosbag2 (and a ROS 1 bag) of real TUM frames, played under sim time, received by an rclpy subscriber with the recorded
+stamps and pixels.
+"""
 import os
 import subprocess
 import sys
@@ -18,7 +23,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from lightglue_ros.ros.bag_player import default_step_topic, playback_offset, select_tracks, Track
+from lightglue_ros.ros.bag_player import Track, default_step_topic, playback_offset, select_tracks
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 DOMAIN_ID = 71
@@ -181,6 +186,8 @@ def test_timing_and_selection_rules():
     assert playback_offset(3_000_000_000, 1_000_000_000, 2.0) == pytest.approx(1.0)
 
     class Conn:
+        """A rosbags connection: topic and message type."""
+
         def __init__(self, topic, msgtype):
             self.topic, self.msgtype = topic, msgtype
             self.ext = type("Ext", (), {"serialization_format": "cdr"})()

@@ -1,9 +1,11 @@
-"""A rosbag2 of real TUM frames played by our player under sim time into a vo_node process gives the same
-trajectory as `lightglue-vo run` on the same bag (poses equal to 1e-6 relative).
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Our bag player into a vo_node process gives the trajectory of `lightglue-vo run` on the same bag.
 
-For equality the node must process every frame: the player is lock-stepped to the node's `odom` (each image
-waits for the previous frame's odometry), and both processes run single-threaded so that the floating-point
-work is the same."""
+A rosbag2 of real TUM frames played under sim time; poses equal to 1e-6 relative. For equality the node must process
+every frame: the player is lock-stepped to the node's `odom` (each image waits for the previous frame's odometry),
+and both processes run single-threaded so that the floating-point work is the same.
+"""
 import os
 import subprocess
 import sys

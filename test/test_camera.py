@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Camera model: validation, CameraInfo construction, undistortion round trips for each distortion model."""
 import numpy as np
 import pytest
@@ -66,8 +68,11 @@ def test_bad_intrinsics_are_value_errors(kwargs, message):
 
 
 def test_camera_info_binning_roi_and_rectified():
-    """CameraInfo's binning and region of interest map the sensor calibration onto the image (image_geometry's
-    convention: image pixel u is sensor pixel u * binning + offset); rectified images use P without distortion."""
+    """A CameraInfo's binning and region of interest map the sensor calibration onto the image.
+
+    image_geometry's convention: image pixel u is sensor pixel u * binning + offset. Rectified images use P without
+    distortion.
+    """
     K, D = [500.0, 0, 320, 0, 510, 240, 0, 0, 1], [-0.3, 0.1, 0.001, 0.002, 0.0]
     P = [450.0, 0, 300, 0, 0, 460, 230, 0, 0, 0, 1, 0]
     full = CameraModel.from_camera_info(K, D, "plumb_bob", 640, 480, P=P)

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """VOConfig: the one place for parameter defaults."""
 import dataclasses
 

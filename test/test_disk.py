@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """DISK (kornia's network) on the official checkpoint from the offline mirror, on a real image."""
 import cv2
 import pytest

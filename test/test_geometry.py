@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Two-view geometry on synthetic correspondences with a known relative pose (so a known essential matrix)."""
 import numpy as np
 import pytest

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Keyframe policy: each threshold of VOConfig triggers a new keyframe on its own; none triggers nominally."""
 import pytest
 

@@ -1,6 +1,10 @@
-"""The launch files, checked without `launch` (not installable here): parsed with `ast` and cross-checked against
-the executables in setup.py, the node's declared parameters (VOConfig + NodeConfig), the synthetic camera's
-parameters, the bag player's options and the files they reference."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The launch files, checked without `launch` (not installable here).
+
+Parsed with `ast` and cross-checked against the executables in setup.py, the node's declared parameters (VOConfig +
+NodeConfig), the synthetic camera's parameters, the bag player's options and the files they reference.
+"""
 import ast
 import shlex
 from pathlib import Path
@@ -49,6 +53,8 @@ def strings(node: ast.AST) -> list[str]:
 
 
 class LaunchFile:
+    """A launch file parsed with `ast`."""
+
     def __init__(self, name: str):
         self.name = name
         self.tree = ast.parse((LAUNCH / name).read_text(), filename=name)
@@ -66,7 +72,7 @@ class LaunchFile:
 
 
 def console_scripts() -> dict[str, str]:
-    """name -> 'module:function' from setup.py's entry_points."""
+    """Map each executable to its 'module:function', from setup.py's entry_points."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     entry_points = next(keyword(c, "entry_points") for c in calls(tree, "setup"))
     scripts = ast.literal_eval(entry_points)["console_scripts"]
@@ -182,8 +188,10 @@ def test_checker_catches_a_wrong_parameter(tmp_path, monkeypatch):
 
 
 def test_processes_get_the_large_image_profile(launch_file):
-    """Every launch file gives the processes it starts the Fast DDS profile for large images (before its nodes),
-    unless the fastdds_profile argument is ''."""
+    """Every launch file gives the processes it starts the Fast DDS profile for large images.
+
+    Before its nodes, unless the fastdds_profile argument is ''.
+    """
     setters = [c for c in calls(launch_file.tree, "SetEnvironmentVariable")
                if const(c.args[0]) == "FASTDDS_DEFAULT_PROFILES_FILE"]
     assert len(setters) == 1, launch_file.name

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Our LightGlue against the official code on the official checkpoints and real image pairs.
 
 Both get identical keypoints and descriptors (extracted once by our ALIKED / DISK), so any difference is the

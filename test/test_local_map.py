@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Bundle adjustment and the monocular local map on synthetic correspondences with known poses and points."""
 import numpy as np
 from scipy.spatial.transform import Rotation

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo match` end to end on two real frames: JSON in input pixels, a picture of the matches."""
 import json
 

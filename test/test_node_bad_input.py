@@ -1,6 +1,11 @@
-"""Malformed input never takes vo_node down: each of 37 kinds of bad message that drivers and bags really send
-gives a clear log line (checked as it happens), the frame is rejected (or, for a bad depth image or CameraInfo,
-tracked without it), and the next good frame is tracked. Real DDS, the node as a separate process."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Malformed input never takes vo_node down.
+
+Each of 37 kinds of bad message that drivers and bags really send gives a clear log line (checked as it happens), the
+frame is rejected (or, for a bad depth image or CameraInfo, tracked without it), and the next good frame is tracked.
+Real DDS, the node as a separate process.
+"""
 import math
 import time
 
@@ -11,7 +16,7 @@ from geometry_msgs.msg import PoseWithCovarianceStamped
 from sensor_msgs.msg import Image, RegionOfInterest
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from ros_helpers import TUM_INTRINSICS, Peer, camera_info, stamp_msg, start_node, stop_node
+from ros_helpers import Peer, TUM_INTRINSICS, camera_info, stamp_msg, start_node, stop_node
 
 DOMAIN_ID = 62
 SIZE = (320, 240)
@@ -140,10 +145,11 @@ def test_bad_input_is_logged_dropped_and_survived(good_frames, tmp_path):
         send(raw_image(W, H, "bgr8", W * 3 + 1, padded.tobytes(), s), camera_info(INTRINSICS, *SIZE, s))
         # Bad depth images: ignored with a reason, the frame is tracked without them.
         for name, depth, text in [
-            ("depth of another size", lambda s: numpy_to_image(np.ones((H // 2, W // 2), np.float32), "32FC1", s,
-                                                                 "camera"), "depth ignored: it is"),
-            ("depth in a colour encoding", lambda s: numpy_to_image(np.zeros((H, W, 3), np.uint8), "bgr8", s,
-                                                                      "camera"), "depth ignored"),
+            ("depth of another size",
+             lambda s: numpy_to_image(np.ones((H // 2, W // 2), np.float32), "32FC1", s, "camera"),
+             "depth ignored: it is"),
+            ("depth in a colour encoding",
+             lambda s: numpy_to_image(np.zeros((H, W, 3), np.uint8), "bgr8", s, "camera"), "depth ignored"),
             ("depth in mono8", lambda s: numpy_to_image(np.zeros((H, W), np.uint8), "mono8", s, "camera"),
              "dtype uint8 is not supported"),
             ("depth too short", lambda s: raw_image(W, H, "16UC1", W * 2, bytes(100), s), "depth ignored: image data"),

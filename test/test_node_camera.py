@@ -1,7 +1,11 @@
-"""The camera model the node builds from CameraInfo, over real DDS: a strongly distorted synthetic lens published raw
-(`image`, K and D) and rectified (`image_rect`, as image_proc makes it: intrinsics in P), both tracked to the same
-accuracy with the matching `rectified_images`; the wrong setting is logged; and a CameraInfo that changes size
-mid-stream applies to the first frame at the new size."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The camera model the node builds from CameraInfo, over real DDS.
+
+A strongly distorted synthetic lens published raw (`image`, K and D) and rectified (`image_rect`, as image_proc makes
+it: intrinsics in P), both tracked to the same accuracy with the matching `rectified_images`; the wrong setting is
+logged; and a CameraInfo that changes size mid-stream applies to the first frame at the new size.
+"""
 
 import cv2
 import numpy as np
@@ -22,8 +26,11 @@ D = [-0.32, 0.12, 0.0, 0.0, -0.02]  # strong barrel distortion (plumb_bob), like
 
 
 class DistortedCamera:
-    """A synthetic sequence seen through a distorted lens: each raw image is a wide pinhole rendering warped through
-    the lens model; the rectified image is the raw one undistorted (cv2, as image_proc does), intrinsics P."""
+    """A synthetic sequence seen through a distorted lens.
+
+    Each raw image is a wide pinhole rendering warped through the lens model; the rectified image is the raw one
+    undistorted (cv2, as image_proc does), intrinsics P.
+    """
 
     def __init__(self):
         self.sequence = SyntheticSequence("orbit", frames=FRAMES, size=SIZE, seed=4, fps=5.0)
@@ -63,8 +70,11 @@ def lens():
 
 
 def track(peer, lens, which: int, offset: float, frames: int = FRAMES):
-    """Publish the sequence in lock-step (raw: which=0, rectified: 1); Sim3 ATE / path length of the odometry and
-    its largest rotation error (degrees): a wrong lens model shows most in the rotations."""
+    """Publish the sequence in lock-step (raw: which=0, rectified: 1).
+
+    Sim3 ATE / path length of the odometry and its largest rotation error (degrees): a wrong lens model shows most in
+    the rotations.
+    """
     first = len(peer.received["odom"])
     stamps = offset + lens.sequence.stamps[:frames]
     for i, stamp_s in enumerate(stamps):

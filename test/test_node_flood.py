@@ -1,7 +1,11 @@
-"""Frames 5x faster than vo_node can process them, for 20 s, from a best-effort camera (the node at its default
-`qos: auto`): it keeps only the newest frame, drops the stale ones, keeps latency bounded and memory flat, and
-accounts for every frame sent (processed + dropped + rejected + lost). Prints the numbers (p50/p99 latency,
-drops, losses, RSS growth)."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Frames 5x faster than vo_node can process them, for 20 s, from a best-effort camera.
+
+The node, at its default `qos: auto`, keeps only the newest frame, drops the stale ones, keeps latency bounded and
+memory flat, and accounts for every frame sent (processed + dropped + rejected + lost). Prints the numbers (p50/p99
+latency, drops, losses, RSS growth).
+"""
 import time
 
 import numpy as np
@@ -50,15 +54,16 @@ def test_flood(tmp_path):
     finally:
         stop_node(node, tmp_path)
         peer.close()
-    flood = [m for m in peer.received["odom"][5:]]
+    flood = list(peer.received["odom"][5:])
     status = peer.statuses()[-1]
     accounted = sum(int(counts[k]) for k in ("processed", "dropped", "rejected", "lost")) - 5
     latencies = np.array([peer.arrival[stamp_seconds(m.header.stamp)] - published[stamp_seconds(m.header.stamp)]
                           for m in flood]) * 1e3
     sent = i - 5
-    print(f"\nflood: {sent} frames in {FLOOD_SECONDS:.0f} s ({sent / FLOOD_SECONDS:.1f} Hz, node {1 / per_frame_s:.1f} Hz "
-          f"alone), {len(flood)} processed, {status['dropped']} dropped; latency p50 {np.percentile(latencies, 50):.0f} "
-          f"ms, p99 {np.percentile(latencies, 99):.0f} ms; {counts['lost']} lost, {counts['rejected']} rejected; "
+    print(f"\nflood: {sent} frames in {FLOOD_SECONDS:.0f} s ({sent / FLOOD_SECONDS:.1f} Hz, node "
+          f"{1 / per_frame_s:.1f} Hz alone), {len(flood)} processed, {status['dropped']} dropped; latency p50 "
+          f"{np.percentile(latencies, 50):.0f} ms, p99 {np.percentile(latencies, 99):.0f} ms; {counts['lost']} lost, "
+          f"{counts['rejected']} rejected; "
           f"RSS {rss_before:.0f} -> {rss_after:.0f} MB")
     # Every frame is accounted for; a loss is known when the next frame arrives, so the last can be missing.
     assert sent - 1 <= accounted <= sent, (sent, counts)

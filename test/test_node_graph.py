@@ -1,7 +1,12 @@
-"""vo_node in a real ROS graph as a new user meets it: the node started with its defaults (config/vo.yaml, nothing
-else), an independent client process (bench/publish_images.py: plain rclpy, nothing of ours) publishing the real
-TUM frames with their CameraInfo. Every frame sent is answered or accounted for (dropped, rejected, lost), and
-losses in transport are visible: counted, warned about with the fix, and gone with the shipped Fast DDS profile."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""vo_node in a real ROS graph as a new user meets it.
+
+The node started with its defaults (config/vo.yaml, nothing else), an independent client process
+(bench/publish_images.py: plain rclpy, nothing of ours) publishing the real TUM frames with their CameraInfo. Every
+frame sent is answered or accounted for (dropped, rejected, lost), and losses in transport are visible: counted, warned
+about with the fix, and gone with the shipped Fast DDS profile.
+"""
 import json
 import subprocess
 import sys
@@ -29,8 +34,10 @@ def accounted(report: dict) -> int:
 
 
 def test_reliable_camera_every_frame_arrives(data_dir, tmp_path):
-    """The ROS default QoS (reliable, many camera drivers): `qos: auto` subscribes reliably, nothing is lost in
-    transport, and every frame is tracked unless the node was still busy with the previous one."""
+    """The ROS default QoS (reliable, many camera drivers): nothing is lost in transport.
+
+    `qos: auto` subscribes reliably, and every frame is tracked unless the node was still busy with the previous one.
+    """
     node = start_node(DOMAIN_ID, tmp_path, defaults=True)
     try:
         report = run_client(DOMAIN_ID, data_dir, "reliable", rate=0.5)
@@ -44,9 +51,11 @@ def test_reliable_camera_every_frame_arrives(data_dir, tmp_path):
 
 @pytest.mark.parametrize("profile", [False, True], ids=["no-profile", "profile-on-both"])
 def test_best_effort_camera_losses_are_counted(data_dir, tmp_path, profile):
-    """Large best-effort images over Fast DDS's default transports are mostly lost (measured: 0-3 of 20 arrive);
-    every one is answered or counted, the first loss names the fix, and with the shipped profile given to both
-    processes every frame arrives."""
+    """Large best-effort images over Fast DDS's default transports are mostly lost (measured: 0-3 of 20 arrive).
+
+    Every one is answered or counted, the first loss names the fix, and with the shipped profile given to both processes
+    every frame arrives.
+    """
     env = {"FASTDDS_DEFAULT_PROFILES_FILE": str(FASTDDS_PROFILE)} if profile else None
     node = start_node(DOMAIN_ID + 1, tmp_path, defaults=True, env=env)
     try:

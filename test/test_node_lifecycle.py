@@ -1,6 +1,10 @@
-"""vo_node as a managed node, driven over real DDS as a Nav2-style lifecycle manager drives it: a bad weights file
-fails `configure` with the reason (the process stays up), then configure / activate / deactivate / cleanup, live
-parameter changes (applied, or refused with "needs a restart"), and reset / reset_pose."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""vo_node as a managed node, driven over real DDS as a Nav2-style lifecycle manager drives it.
+
+A bad weights file fails `configure` with the reason (the process stays up), then configure / activate / deactivate /
+cleanup, live parameter changes (applied, or refused with "needs a restart"), and reset / reset_pose.
+"""
 import json
 import time
 
@@ -13,7 +17,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from ros_helpers import (TUM_INTRINSICS, Peer, call, camera_info, positions, set_parameter, stamp_msg, start_node,
+from ros_helpers import (Peer, TUM_INTRINSICS, call, camera_info, positions, set_parameter, stamp_msg, start_node,
                          stop_node)
 
 DOMAIN_ID = 65

@@ -1,5 +1,10 @@
-"""The onnxruntime backend against our PyTorch models on real pairs: the same keypoints (1e-3 px), >= 99 % identical
-matches, the same LightGlue stop layer and pruning; graphs built on first use into the cache."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The onnxruntime backend against our PyTorch models on real pairs.
+
+The same keypoints (1e-3 px), >= 99 % identical matches, the same LightGlue stop layer and pruning; graphs built on
+first use into the cache.
+"""
 import cv2
 import pytest
 import torch

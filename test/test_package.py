@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The package layout users and colcon expect, and dependencies declared from what the code really imports."""
 import ast
 import re
@@ -96,9 +98,11 @@ def setup_py() -> dict[str, set[str]]:
 
 
 def test_package_xml_and_setup_py_declare_what_the_code_imports():
-    """Every import the code cannot do without is declared for colcon/rosdep (package.xml) and for pip (setup.py);
-    the launch files only for colcon, as launch has no PyPI wheels. Imports guarded by `except ImportError` are
-    optional (tf2_ros, the official code's torchvision)."""
+    """Every import the code cannot do without is declared for colcon/rosdep (package.xml) and for pip (setup.py).
+
+    The launch files only for colcon, as launch has no PyPI wheels. Imports guarded by `except ImportError` are optional
+    (tf2_ros, the official code's torchvision).
+    """
     xml, setup = package_xml(), setup_py()
     runtime_keys, all_keys = xml["exec_depend"], xml["exec_depend"] | xml.get("test_depend", set())
     runtime_requirements, all_requirements = setup[""] | setup["ros"], set().union(*setup.values())
@@ -111,8 +115,8 @@ def test_package_xml_and_setup_py_declare_what_the_code_imports():
                 missing.setdefault(f"package.xml lacks {key} ({module})", importer)
             if requirements is not None and requirement not in requirements:
                 missing.setdefault(f"setup.py lacks {requirement} ({module})", importer)
-    assert not missing, "\n".join([f"{lack}, imported by {importer}" for lack, importer in missing.items()]
-                                   + ["(not a ROS package? map it in PYTHON_PACKAGES)"])
+    lines = [f"{lack}, imported by {importer}" for lack, importer in missing.items()]
+    assert not missing, "\n".join(lines + ["(not a ROS package? map it in PYTHON_PACKAGES)"])
 
 
 def test_package_xml_and_setup_py_declare_nothing_unused():

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """config/vo.yaml is what the dataclasses say, and the presets only override declared parameters with valid values."""
 import dataclasses
 from pathlib import Path
@@ -67,6 +69,7 @@ def test_generator_rejects_a_parameter_defined_twice():
 
 def test_comments_carry_descriptions_and_ranges():
     text = render([VOConfig])
-    assert "# Keypoints extracted per image (top-k by score). Range [64, 8192]. Needs a restart to change.\n    max_keypoints: 1024" in text
+    assert ("# Keypoints extracted per image (top-k by score). Range [64, 8192]. Needs a restart to change.\n"
+            "    max_keypoints: 1024") in text
     assert "One of: superpoint, aliked, disk." in text
     assert "    weights_dir: ''\n" in text

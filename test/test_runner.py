@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo synth` then `lightglue-vo run` end to end on a short synthetic sequence (real models, CPU)."""
 import re
 

@@ -1,15 +1,19 @@
-"""Frame sources of the offline runner: image folders, videos, ROS bags (written here with `rosbags` from the real
-TUM frames) and camera files."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Frame sources of the offline runner.
+
+Image folders, videos, ROS bags (written here with `rosbags` from the real TUM frames) and camera files.
+"""
 import cv2
 import numpy as np
 import pytest
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
-from tum_bag import IMAGE_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.sources import (ImageFolder, RosBag, VideoFile, camera_from_values, decode_image,
                                       open_source, read_camera_info_yaml, to_gray_or_rgb8, write_camera_info_yaml)
+from tum_bag import IMAGE_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 FRAMES = 4
 
@@ -84,8 +88,8 @@ def write_mono_bag(path, frames, storage=StoragePlugin.SQLITE3):
             padded = np.zeros((h, step), np.uint8)
             padded[:, :w] = gray
             sec, nanosec = divmod(stamp_ns, 1_000_000_000)
-            header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec),
-                                                frame_id="cam")
+            stamp = T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
+            header = T["std_msgs/msg/Header"](stamp=stamp, frame_id="cam")
             msg = T["sensor_msgs/msg/Image"](header=header, height=h, width=w, encoding="mono8", is_bigendian=0,
                                              step=step, data=padded.ravel())
             writer.write(conn, stamp_ns + 5_000_000, store.serialize_cdr(msg, conn.msgtype))
@@ -191,8 +195,8 @@ def test_ros1_bag_with_compressed_images(tmp_path, frames):
         conn = writer.add_connection("/cam/image/compressed", "sensor_msgs/msg/CompressedImage", typestore=store)
         for i, (stamp_ns, bgr) in enumerate(frames):
             sec, nanosec = divmod(stamp_ns, 1_000_000_000)
-            header = T["std_msgs/msg/Header"](seq=i, stamp=T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec),
-                                                frame_id="cam")
+            stamp = T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
+            header = T["std_msgs/msg/Header"](seq=i, stamp=stamp, frame_id="cam")
             png = np.frombuffer(cv2.imencode(".png", bgr)[1].tobytes(), np.uint8)
             msg = T["sensor_msgs/msg/CompressedImage"](header=header, format="bgr8; png compressed bgr8", data=png)
             writer.write(conn, stamp_ns, store.serialize_ros1(msg, conn.msgtype))
@@ -217,8 +221,8 @@ def test_rosbag2_depth_topic_is_paired_by_nearest_stamp(tmp_path, frames):
                 if conn is depth_conn and i == len(frames) - 1:
                     continue
                 sec, nanosec = divmod(t, 1_000_000_000)
-                header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec),
-                                                    frame_id="cam")
+                stamp = T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
+                header = T["std_msgs/msg/Header"](stamp=stamp, frame_id="cam")
                 msg = T["sensor_msgs/msg/Image"](header=header, height=480, width=640, encoding=encoding,
                                                  is_bigendian=0, step=pixels.strides[0],
                                                  data=np.ascontiguousarray(pixels).view(np.uint8).ravel())

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Our SuperPoint against an independent implementation: transformers' SuperPointForKeypointDetection.
 
 The official SuperPoint weights cannot be fetched offline, so both models load one seeded random checkpoint in the
@@ -47,8 +49,11 @@ HF_NAMES = {
 
 
 def random_official_state(seed: int = 0) -> dict:
-    """He-initialised convolutions with small random biases (so a wrongly mapped bias shows); the detector logits
-    get a spread of a few units and the dustbin a large bias, so only a few hundred pixels beat the threshold."""
+    """He-initialised convolutions with small random biases (so a wrongly mapped bias shows).
+
+    The detector logits get a spread of a few units and the dustbin a large bias, so only a few hundred pixels beat the
+    threshold.
+    """
     generator = torch.Generator().manual_seed(seed)
     state = {}
     for name, (cin, cout, k) in OFFICIAL_LAYERS.items():
@@ -98,7 +103,7 @@ def hf_superpoint(checkpoint, max_keypoints: int | None, border: int = 4):
 
 
 def run_hf(model, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """transformers' output for one image, keypoints back in pixels, its border removal completed (see above)."""
+    """The transformers output for one image, keypoints back in pixels, its border removal completed (see above)."""
     with torch.inference_mode():
         out = model(image)
     height, width = image.shape[-2:]

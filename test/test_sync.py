@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Pairing by stamp and loss accounting (lightglue_ros.ros.sync), across threads as the node uses them."""
 import threading
 import time

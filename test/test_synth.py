@@ -1,8 +1,10 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Synthetic sequences: deterministic for a seed, and the images, depth and poses agree exactly."""
 import numpy as np
 import pytest
 
-from lightglue_ros.sim import TRAJECTORIES, SyntheticSequence
+from lightglue_ros.sim import SyntheticSequence, TRAJECTORIES
 
 SIZE = (160, 120)
 
@@ -61,8 +63,10 @@ def project(seq, X_world, T_world_camera):
 
 @pytest.mark.parametrize("trajectory", ["orbit", "forward"])
 def test_depth_and_poses_are_exact(trajectory):
-    """A surface point seen in frame A, projected into frame B with the true poses and intrinsics, lands where B
-    sees the same point: B's depth there agrees, B's pixel goes back to A's within a pixel, and the colours match."""
+    """A point seen in frame A, projected into frame B with the true poses and intrinsics, is where B sees it.
+
+    B's depth there agrees, B's pixel goes back to A's within a pixel, and the colours match.
+    """
     seq = SyntheticSequence(trajectory, 40, (320, 240), seed=2)
     _, rgb_a, depth_a, T_a = seq.frame(0)
     _, rgb_b, depth_b, T_b = seq.frame(30)
@@ -92,9 +96,11 @@ def test_depth_and_poses_are_exact(trajectory):
 
 
 def test_a_frame_does_not_depend_on_the_frames_rendered_before():
-    """The renderer reuses its buffers from frame to frame: rendering in reverse order gives the same frames, and a
-    returned frame is not overwritten by the next. Low fps spreads the frames round the room (boxes in and out of
-    view)."""
+    """The renderer reuses its buffers from frame to frame.
+
+    Rendering in reverse order gives the same frames, and a returned frame is not overwritten by the next. Low fps
+    spreads the frames round the room (boxes in and out of view).
+    """
     forward = SyntheticSequence("handheld", 20, (320, 240), seed=5, fps=1.0)
     backward = SyntheticSequence("handheld", 20, (320, 240), seed=5, fps=1.0)
     frames = [forward.frame(i) for i in range(20)]

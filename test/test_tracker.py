@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The tracker end to end on short synthetic sequences (exact poses and depth) with the real ALIKED + LightGlue.
 
 Small images and few keypoints keep it fast on a CPU; the full-size accuracy check (>= 300 frames, several
@@ -198,4 +200,3 @@ def test_reset_and_bad_input(matcher):
     assert tracker.process(rgb, 0.0, depth=depth_mm).state == TrackingState.TRACKING
     gray = np.ascontiguousarray(rgb[..., 1])
     assert tracker.process(gray, 1 / 30, depth=depth_mm).state == TrackingState.TRACKING
-

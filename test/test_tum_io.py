@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """TUM trajectory text: round trip and clear errors."""
 import numpy as np
 import pytest
@@ -48,8 +50,10 @@ def test_mismatched_lengths_are_rejected(tmp_path):
 
 
 def test_trajectory_scoring_through_files(tmp_path):
-    """A similarity-transformed copy of a trajectory (written and read back as TUM) scores ~0 after Sim(3)
-    alignment, not after SE(3); a perturbed copy scores its perturbation."""
+    """A similarity-transformed copy of a trajectory scores ~0 after Sim(3) alignment, not after SE(3).
+
+    The copy is written and read back as TUM; a perturbed copy scores its perturbation.
+    """
     from lightglue_ros.sim import SyntheticSequence
     from lightglue_ros.vo.evaluation import evaluate_trajectory, plot_trajectory
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Real data: TUM RGB-D fr3/long_office_household, 17 frames about 1 s apart, with motion-capture ground truth.
 
 Consecutive-frame relative poses from ALIKED + our LightGlue + our geometry (MAGSAC++ essential matrix, cheirality,

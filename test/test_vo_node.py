@@ -1,5 +1,10 @@
-"""vo_node as a separate process over real DDS, started with config/vo.yaml: real TUM frames and a synthetic
-sequence in, odom / path / matches / status out, one odometry per frame with that frame's stamp."""
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""vo_node as a separate process over real DDS, started with config/vo.yaml.
+
+Real TUM frames and a synthetic sequence in, odom / path / matches / status out, one odometry per frame with that
+frame's stamp.
+"""
 import time
 
 import cv2
@@ -7,11 +12,11 @@ import numpy as np
 import pytest
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.ros.vo_node import MATCH_DTYPE
 from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.evaluation import evaluate_trajectory
 from lightglue_ros.vo.tum import read_tum
-from lightglue_ros.ros.vo_node import MATCH_DTYPE
-from ros_helpers import (TUM_INTRINSICS, Peer, camera_info, positions, stamp_msg, stamp_seconds, start_node,
+from ros_helpers import (Peer, TUM_INTRINSICS, camera_info, positions, stamp_msg, stamp_seconds, start_node,
                          stop_node)
 
 DOMAIN_ID = 61

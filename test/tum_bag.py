@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Write a rosbag2 of the real TUM frames (bgr8 Image + CameraInfo) with `rosbags`, for the bag tests."""
 from pathlib import Path
 
@@ -21,7 +23,8 @@ def write_tum_bag(path: Path, frames, storage: StoragePlugin = StoragePlugin.SQL
                   frame_id: str = "camera") -> Path:
     """A rosbag2 with one bgr8 Image and one CameraInfo per frame, both stamped (and logged) at the frame time.
 
-    The CameraInfo is logged 1 ns before its image so that players publish it first."""
+    The CameraInfo is logged 1 ns before its image so that players publish it first.
+    """
     store = get_typestore(Stores.LATEST)
     T = store.types
     with Writer(path, version=9, storage_plugin=storage) as writer:
@@ -29,8 +32,8 @@ def write_tum_bag(path: Path, frames, storage: StoragePlugin = StoragePlugin.SQL
         info_conn = writer.add_connection(INFO_TOPIC, "sensor_msgs/msg/CameraInfo", typestore=store)
         for stamp_ns, bgr in frames:
             sec, nanosec = divmod(stamp_ns, 1_000_000_000)
-            header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec),
-                                                frame_id=frame_id)
+            stamp = T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
+            header = T["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
             h, w = bgr.shape[:2]
             roi = T["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0,
                                                         do_rectify=False)

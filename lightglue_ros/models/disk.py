@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """DISK: Learning local features with policy gradient (Tyszkiewicz, Fua, Trulls; NeurIPS 2020).
 
 The network (a U-Net giving a 128-d descriptor map and a detection heatmap) and its keypoint selection come from

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """LightGlue: Local Feature Matching at Light Speed (Lindenberger, Sarlin, Pollefeys, ICCV 2023).
 
 Our implementation of the official architecture and inference; the official `*_lightglue.pth` checkpoints load as

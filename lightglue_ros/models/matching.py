@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The matching API the VO frontend uses: extract features once, encode a keyframe once, match many frames to it.
 
     matcher = FeatureMatcher(features="aliked", max_keypoints=1024, device="auto")

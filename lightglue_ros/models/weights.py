@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Where model weights come from: one resolver for every model.
 
 Sources, in order (the first that yields a good file wins):

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`synthetic_camera`: a camera driver for a synthetic sequence with exact ground truth (`lightglue_ros.sim`).
 
 Publishes (relative names): `image` (rgb8/bgr8), `camera_info`, optionally `depth` (32FC1, metres), and

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """`vo_node`: the ROS 2 shell around the tracker (`lightglue_ros.vo.tracker.Tracker`), a managed (lifecycle) node.
 
 Subscribes (relative names, remap them): `image` (sensor_msgs/Image) or `image/compressed` (parameter

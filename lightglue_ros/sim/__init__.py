@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """A synthetic world for testing visual odometry: a textured room ray cast on the CPU, with exact poses and depth.
 
     sequence = SyntheticSequence(trajectory="orbit", frames=300, size=(640, 480), seed=0)

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The ray caster: a camera pose in, an RGB image and exact depth out.
 
 All surfaces are axis-aligned, so each pixel's ray is intersected in closed form: the room's exit point is the

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The synthetic world: a closed room (floor, ceiling, four walls) with boxes standing on the floor.
 
 World frame: x right, y down (gravity), z forward, metres; the camera height is y = 0, the floor at y = FLOOR_Y.

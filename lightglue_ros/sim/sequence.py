@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """A synthetic sequence: one trajectory through the scene of one seed, rendered frame by frame with exact ground truth.
 
     sequence = SyntheticSequence(trajectory="orbit", frames=300, size=(640, 480), seed=0)

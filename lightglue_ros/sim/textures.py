@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Procedural textures for the synthetic room, and the atlas that holds them all.
 
 Every texture is multi-octave value noise with structure on top (planks, ceiling panels, posters, stickers, labels):

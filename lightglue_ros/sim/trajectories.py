@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Camera trajectories through the room: each maps (rng, duration) to a function of time -> T_world_camera (4 x 4).
 
 Cameras use optical axes (x right, y down, z forward) in the room frame of `scene` (y down, gravity). The paths

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Camera intrinsics and lens distortion, as carried by a ROS CameraInfo message.
 
 The tracker works on undistorted, normalized image coordinates (x/z, y/z); `CameraModel.undistort_points` is the

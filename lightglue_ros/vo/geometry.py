@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Two-view geometry on undistorted, normalized image coordinates.
 
 Convention: a relative pose (R, t) maps points of view 0 into view 1, X1 = R X0 + t (OpenCV's recoverPose), so

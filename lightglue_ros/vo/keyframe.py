@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The keyframe every frame is matched to, and when to replace it.
 
 A keyframe keeps the matcher's features and cached encoding on the compute device (they are reused for every

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Monocular local map: the last keyframes, the points they share, and bundle adjustment over them.
 
 Two-view geometry between consecutive keyframes confuses a small rotation with a small sideways translation (the

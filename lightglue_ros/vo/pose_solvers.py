@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Pose solvers: a frame matched to a keyframe in, a `PoseHypothesis` out, nothing changed.
 
 `PoseSolver.solve` tries them in order:

@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Where the offline runner's frames and camera come from: an image folder, a video, a ROS bag, CameraInfo YAML.
 
 Every source iterates `Frame(stamp, image, depth)`: stamp in seconds, image H x W x 3 RGB uint8 (or H x W gray

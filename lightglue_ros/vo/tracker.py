@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """The visual-odometry frontend: every frame matched to a keyframe, its pose from the best of a few solvers.
 
     tracker = Tracker(VOConfig(), CameraModel(fx, fy, cx, cy, width, height))

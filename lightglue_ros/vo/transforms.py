@@ -1,3 +1,5 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
 """Rigid transforms as 4 x 4 matrices.
 
 Naming: `T_a_b` maps points of frame b into frame a, x_a = R x_b + t, so `T_a_b @ T_b_c` is `T_a_c` and
