@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lightglue_ros.vo.transforms import make_transform
+from lightglue_ros.vo.transforms import invert_transform, make_transform
 
 
 def add_arguments(parser) -> None:
@@ -141,19 +141,41 @@ def pair_errors(R: np.ndarray, t: np.ndarray, T_world_camera0, T_world_camera1):
     return r_err, (t_err if np.linalg.norm(t) > 0 else np.nan)
 
 
-def accuracy(stamps, poses, truth) -> str:
-    """Median consecutive-frame rotation / translation-direction errors and the Sim(3) ATE of a trajectory."""
+def chain_with_true_lengths(steps, truth) -> np.ndarray:
+    """World-from-camera poses of chained frame-to-frame steps (R, t) (camera i+1 from camera i, None: failed).
+
+    A two-view pipeline knows no scale: each unit translation gets the ground truth's step length, a failed step is
+    the identity. This favours the two-view pipeline over one that carries its own scale.
+    """
+    chained = [truth[0]]
+    for i, (R, t) in enumerate(steps):
+        step = np.eye(4)
+        if R is not None:
+            length = np.linalg.norm((np.linalg.inv(truth[i]) @ truth[i + 1])[:3, 3])
+            step = make_transform(R, t * length)
+        chained.append(chained[-1] @ np.linalg.inv(step))
+    return np.stack(chained)
+
+
+def accuracy(stamps, poses, truth, steps=None) -> str:
+    """Median consecutive-frame rotation / translation-direction errors and the Sim(3) ATE of a trajectory.
+
+    `steps`: the frame-to-frame (R, t) to score (None where a pair failed) when the poses were chained from them;
+    by default the poses' own steps.
+    """
     from lightglue_ros.vo.evaluation import evaluate_trajectory
 
-    errors = []
-    for i in range(len(poses) - 1):
-        T = np.linalg.inv(np.linalg.inv(poses[i]) @ poses[i + 1])  # camera_{i+1} from camera_i
-        errors.append(pair_errors(T[:3, :3], T[:3, 3], truth[i], truth[i + 1]))
-    errors = np.array(errors)
+    if steps is None:
+        steps = [invert_transform(invert_transform(poses[i]) @ poses[i + 1]) for i in range(len(poses) - 1)]
+        steps = [(T[:3, :3], T[:3, 3]) for T in steps]  # camera_{i+1} from camera_i
+    errors = np.array([pair_errors(R, t, truth[i], truth[i + 1]) for i, (R, t) in enumerate(steps)])
     ate = evaluate_trajectory(stamps, poses, stamps, truth, correct_scale=True)
-    undefined = int(np.isnan(errors[:, 1]).sum())
+    failed = int(np.isnan(errors[:, 0]).sum())
+    undefined = int(np.isnan(errors[:, 1]).sum()) - failed
+    notes = [f"{failed} pairs failed" if failed else "", f"{undefined} pairs without translation" if undefined else ""]
+    notes = "; ".join(filter(None, notes))
     return (f"rot {np.nanmedian(errors[:, 0]):.3f} deg, dir {np.nanmedian(errors[:, 1]):.3f} deg"
-            f"{f' ({undefined} pairs without translation)' if undefined else ''}, "
+            f"{f' ({notes})' if notes else ''}, "
             f"ATE {ate.ate_rmse:.4f} m = {100 * ate.ate_rmse / max(ate.path_length, 1e-12):.2f} % of "
             f"{ate.path_length:.2f} m")
 
@@ -215,20 +237,7 @@ def run(args) -> int:
     print(f"speed ratio official/ours: {ratio:.2f}")
     if truth is not None:
         print(f"accuracy ours    : {accuracy(stamps, np.stack(poses), truth)}")
-        # The official relative poses chained, each translation scaled to the ground truth's step length.
-        chained = [truth[0]]
-        for i, (R, t) in enumerate(official_steps[1:]):
-            step = np.eye(4)
-            if R is not None:
-                length = np.linalg.norm((np.linalg.inv(truth[i]) @ truth[i + 1])[:3, 3])
-                step = make_transform(R, t * length)
-            chained.append(chained[-1] @ np.linalg.inv(step))
-        errors = np.array([pair_errors(R, t, truth[i], truth[i + 1]) for i, (R, t) in enumerate(official_steps[1:])])
-        from lightglue_ros.vo.evaluation import evaluate_trajectory
-        ate = evaluate_trajectory(stamps, np.stack(chained), stamps, truth, correct_scale=True)
-        failed = int(np.isnan(errors[:, 0]).sum())
-        print(f"accuracy official: rot {np.nanmedian(errors[:, 0]):.3f} deg, dir {np.nanmedian(errors[:, 1]):.3f} deg"
-              f"{f' ({failed} pairs failed)' if failed else ''}, ATE {ate.ate_rmse:.4f} m = "
-              f"{100 * ate.ate_rmse / max(ate.path_length, 1e-12):.2f} % of {ate.path_length:.2f} m "
+        steps = official_steps[1:]
+        print(f"accuracy official: {accuracy(stamps, chain_with_true_lengths(steps, truth), truth, steps)} "
               f"(ground-truth step lengths)")
     return 0
