@@ -26,10 +26,15 @@ PYTHON_PACKAGES = {
     "transformers": ("python3-transformers-pip", "transformers"),
     "yaml": ("python3-yaml", "pyyaml"),
 }
+# What ament_flake8 and ament_pep257 run; their PyPI wheels leave it out (setup.py's LINTERS).
+LINT_TOOLS = ("ros-ament-lint", "flake8", "flake8-blind-except", "flake8-builtins", "flake8-class-newline",
+              "flake8-comprehensions", "flake8-deprecated", "flake8-docstrings", "flake8-import-order",
+              "flake8-quotes", "pydocstyle")
 # Declared although no file imports them.
 NOT_IMPORTED = {
     "onnx": "torch.onnx.export writes the graphs through it",
     "ros-rmw-fastrtps-cpp": "the middleware under the PyPI rclpy",
+    **dict.fromkeys(LINT_TOOLS, "run by ament_flake8 / ament_pep257"),
 }
 PACKAGE = sorted((ROOT / "lightglue_ros").rglob("*.py"))
 LAUNCH = sorted((ROOT / "launch").glob("*.py"))
@@ -88,9 +93,13 @@ def setup_py() -> dict[str, set[str]]:
     call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
     arguments = {keyword.arg: keyword.value for keyword in call.keywords}
 
+    def specs(node) -> list:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # a list plus a named list
+            return specs(node.left) + specs(node.right)
+        return ast.literal_eval(constants.get(getattr(node, "id", None), node))
+
     def names(node) -> set[str]:
-        specs = ast.literal_eval(constants.get(getattr(node, "id", None), node))
-        return {re.match(r"[\w.-]+", spec).group().lower() for spec in specs}
+        return {re.match(r"[\w.-]+", spec).group().lower() for spec in specs(node)}
 
     extras = arguments["extras_require"]
     return {"": names(arguments["install_requires"]),
