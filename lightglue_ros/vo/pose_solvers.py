@@ -244,6 +244,7 @@ class PoseSolver:
 
     def _essential_pose(self, pair: MatchedPair, two_view: TwoViewPose, t: np.ndarray, translation_covariance,
                         refines_points: bool, reason: str = "") -> PoseHypothesis:
+        """The two-view rotation with a translation at the running scale: the frame is tracked."""
         T_camera_keyframe = make_transform(two_view.R, t)
         covariance = self.frame_covariance(pair.keyframe, T_camera_keyframe, two_view.covariance[:3, :3],
                                            translation_covariance, two_view.covariance[3:, 3:])
