@@ -99,9 +99,10 @@ class PoseHypothesis:
     def ok(self) -> bool:
         return self.T_camera_keyframe is not None
 
-
-def _failure(reason: str, inliers: np.ndarray) -> PoseHypothesis:
-    return PoseHypothesis(Solver.NONE, inliers, reason=reason)
+    @classmethod
+    def failed(cls, reason: str, inliers: np.ndarray) -> PoseHypothesis:
+        """No pose: the frame is held; `inliers` are what the solver had (reported with the frame)."""
+        return cls(Solver.NONE, inliers, reason=reason)
 
 
 def _join(*reasons: str) -> str:
@@ -156,7 +157,7 @@ class PoseSolver:
                                  confidence=cfg.ransac_confidence, max_iters=cfg.ransac_max_iters,
                                  min_inliers=cfg.min_inliers, min_parallax_px=cfg.min_parallax_px)
         if two_view.model == "none":
-            return _failure(_join(pnp_failure, two_view.reason), two_view.inliers)
+            return PoseHypothesis.failed(_join(pnp_failure, two_view.reason), two_view.inliers)
         if keyframe.num_points < cfg.min_scale_points:
             return self.initialise(pair, two_view, prior)
         hypothesis = self.essential(pair, two_view, prior)
@@ -170,15 +171,15 @@ class PoseSolver:
         known = keyframe.known[keyframe_index]
         usable = np.flatnonzero(known)
         no_inliers = np.zeros(len(keyframe_index), bool)
-        if len(usable) < cfg.min_scale_points:
-            return _failure(f"pose from {len(usable)} known points failed", no_inliers)
-        fitted = absolute_pose(keyframe.points[keyframe_index[usable]], pair.x1[usable], focal,
-                               threshold_px=cfg.pnp_threshold_px, confidence=cfg.ransac_confidence,
-                               max_iters=min(cfg.ransac_max_iters, 1000), min_inliers=cfg.min_scale_points,
-                               epipolar=(pair.x0, pair.x1) if cfg.pnp_epipolar else None,
-                               angles=keyframe.point_angles[keyframe_index[usable]])
+        fitted = None
+        if len(usable) >= cfg.min_scale_points:
+            fitted = absolute_pose(keyframe.points[keyframe_index[usable]], pair.x1[usable], focal,
+                                   threshold_px=cfg.pnp_threshold_px, confidence=cfg.ransac_confidence,
+                                   max_iters=min(cfg.ransac_max_iters, 1000), min_inliers=cfg.min_scale_points,
+                                   epipolar=(pair.x0, pair.x1) if cfg.pnp_epipolar else None,
+                                   angles=keyframe.point_angles[keyframe_index[usable]])
         if fitted is None:
-            return _failure(f"pose from {len(usable)} known points failed", no_inliers)
+            return PoseHypothesis.failed(f"pose from {len(usable)} known points failed", no_inliers)
         R, t, point_inliers, covariance = fitted
         inliers = no_inliers.copy()
         inliers[usable[point_inliers]] = True
@@ -189,8 +190,8 @@ class PoseSolver:
             inliers[~known] = epipolar_inliers(R, t / length, pair.x0[~known], pair.x1[~known],
                                                cfg.ransac_threshold_px / focal)
         if inliers.sum() < cfg.min_inliers:
-            return _failure(f"{inliers.sum()} inliers of the pose from known points, need {cfg.min_inliers}",
-                            no_inliers)
+            return PoseHypothesis.failed(f"{inliers.sum()} inliers of the pose from known points, need "
+                                         f"{cfg.min_inliers}", no_inliers)
         parallax_px = float(np.median(rotation_parallax(R, pair.x0[inliers], pair.x1[inliers]))) * focal
         if prior is not None and not keyframe.metric and length > 0:
             # A motion prior sets the length of a monocular translation; the points give its direction.
@@ -218,9 +219,8 @@ class PoseSolver:
         else:
             _, X, _, good = triangulate_inliers(pair, two_view.inliers, two_view.R, two_view.t, cfg, self.camera)
             if good.sum() < cfg.min_scale_points:
-                return PoseHypothesis(Solver.NONE, two_view.inliers, parallax_px=two_view.parallax_px,
-                                      reason=f"initialising: {good.sum()} well-triangulated points, "
-                                             f"need {cfg.min_scale_points}")
+                return PoseHypothesis.failed(f"initialising: {good.sum()} well-triangulated points, need "
+                                             f"{cfg.min_scale_points}", two_view.inliers)
             scale = self.unit_depth / float(np.median(X[good, 2]))
         return self._essential_pose(pair, two_view, scale * two_view.t, np.zeros((3, 3)), refines_points=True,
                                     reason="initialised the scale")

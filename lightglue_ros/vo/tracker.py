@@ -186,9 +186,8 @@ class Tracker:
         """Match the frame to a keyframe and solve for its pose: (pair or None, hypothesis)."""
         cfg = self.config
         if len(frame.keypoints) < cfg.min_inliers or len(keyframe.keypoints) < cfg.min_inliers:
-            return None, PoseHypothesis(Solver.NONE, np.zeros(0, bool),
-                                        reason=f"too few keypoints ({len(frame.keypoints)} in the frame, "
-                                               f"{len(keyframe.keypoints)} in the keyframe)")
+            return None, PoseHypothesis.failed(f"too few keypoints ({len(frame.keypoints)} in the frame, "
+                                               f"{len(keyframe.keypoints)} in the keyframe)", np.zeros(0, bool))
         match = self.matcher.match(keyframe.encoded, frame.encoded)
         timings["match"] = timings.get("match", 0.0) + match.timings.get("match", 0.0)
         with wall_timer(timings, "geometry"):
