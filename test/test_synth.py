@@ -4,9 +4,11 @@
 import numpy as np
 import pytest
 
-from lightglue_ros.sim import SyntheticSequence, TRAJECTORIES
+from lightglue_ros.sim import Renderer, SyntheticSequence, TRAJECTORIES, build_street_scene
+from lightglue_ros.sim.street import STREETS
 
 SIZE = (160, 120)
+ROOM_TRAJECTORIES = sorted(set(TRAJECTORIES) - {"street"})
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
@@ -21,7 +23,7 @@ def test_deterministic_for_a_seed_and_different_across_seeds():
         assert np.abs(fa[1].astype(int) - fc[1].astype(int)).mean() > 10  # another scene, another path
 
 
-@pytest.mark.parametrize("trajectory", sorted(TRAJECTORIES))
+@pytest.mark.parametrize("trajectory", ROOM_TRAJECTORIES)
 def test_trajectories_are_smooth_and_ground_truth_starts_at_identity(trajectory):
     seq = SyntheticSequence(trajectory, 300, SIZE, seed=1)
     stamp, rgb, depth, T = seq.frame(150)
@@ -61,7 +63,7 @@ def project(seq, X_world, T_world_camera):
     return np.stack([K[0, 0] * X[:, 0] / X[:, 2] + K[0, 2], K[1, 1] * X[:, 1] / X[:, 2] + K[1, 2]], 1), X[:, 2]
 
 
-@pytest.mark.parametrize("trajectory", ["orbit", "forward"])
+@pytest.mark.parametrize("trajectory", ["orbit", "forward", "street"])
 def test_depth_and_poses_are_exact(trajectory):
     """A point seen in frame A, projected into frame B with the true poses and intrinsics, is where B sees it.
 
@@ -109,6 +111,76 @@ def test_a_frame_does_not_depend_on_the_frames_rendered_before():
         np.testing.assert_array_equal(frames[i][1], rgb)
         np.testing.assert_array_equal(frames[i][2], depth)
     assert len({frame[1].tobytes() for frame in frames}) == 20
+
+
+def yaw_of(poses):
+    """Heading about the gravity axis of each camera's optical axis (radians, unwrapped)."""
+    return np.unwrap(np.arctan2(poses[:, 0, 2], poses[:, 2, 2]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_street_drive_keeps_to_the_streets_turns_and_keeps_a_cars_speed(seed):
+    """2000 frames at 10 Hz (KITTI's rate): a car on the street centre lines, turning at the crossings.
+
+    The poses alone: the scene is built (for seed 0) only to check that the camera is never in or near a box.
+    """
+    seq = SyntheticSequence("street", 2000, SIZE, seed=seed, fps=10.0)
+    p = seq.poses[:, :3, 3]
+    assert np.all((p[:, 1] > -1.7) & (p[:, 1] < -1.6)), "1.65 m above the ground (y = 0, y down)"
+    off_line = np.minimum(np.abs(p[:, 0, None] - STREETS).min(1), np.abs(p[:, 2, None] - STREETS).min(1))
+    assert off_line.max() < 3.5, "on a centre line but where turns cut the corner"
+    assert np.abs(p[:, [0, 2]]).max() < STREETS.max() + 1e-6, "inside the grid"
+    if seed == 0:
+        for box in build_street_scene(0).boxes:      # sidewalks and buildings: 2 m clear of all of them
+            near = np.all((p[:, [0, 2]] > box.lo[[0, 2]] - 2.0) & (p[:, [0, 2]] < box.hi[[0, 2]] + 2.0), axis=1)
+            assert not near.any(), (box, np.flatnonzero(near)[:5])
+    speed = np.linalg.norm(np.diff(p[:, [0, 2]], axis=0), axis=1) * 10.0
+    assert 3.5 < speed.min() and speed.max() < 8.0 and 5.0 < np.median(speed) < 8.0, "m/s"
+    assert seq.path_length > 1000
+    yaw = yaw_of(seq.poses)
+    assert np.degrees(np.abs(np.diff(yaw[:600])).sum()) > 180, "turns in the first minute"
+    assert np.degrees(np.abs(np.diff(yaw)).max()) * 10 < 35, "deg/s: a car's yaw rate"
+    tilt = np.degrees(np.arcsin(np.abs(seq.poses[:, 1, 2])))
+    assert tilt.max() < 1.0, "pitch: a car's wobble, the camera looks ahead"
+
+
+def test_street_drive_is_a_function_of_time():
+    """Sampled at 20 Hz it is the 10 Hz drive with frames in between; a longer drive continues a shorter one."""
+    at_10 = SyntheticSequence("street", 300, SIZE, seed=3, fps=10.0).poses
+    np.testing.assert_array_equal(SyntheticSequence("street", 600, SIZE, seed=3, fps=20.0).poses[::2], at_10)
+    np.testing.assert_array_equal(SyntheticSequence("street", 50, SIZE, seed=3, fps=10.0).poses, at_10[:50])
+    assert np.abs(SyntheticSequence("street", 300, SIZE, seed=4, fps=10.0).poses - at_10).max() > 1.0
+
+
+def test_street_depth_lands_on_a_face_and_frames_are_deterministic():
+    """Each pixel back-projected with its depth lies on the surface of a box, the ground or the far walls and sky.
+
+    Frames from a scene built afresh for the same seed are the same, bit for bit.
+    """
+    seq = SyntheticSequence("street", 600, (128, 96), seed=0, fps=10.0)
+    scene = build_street_scene(0)
+    lo = np.array([scene.lo] + [b.lo for b in scene.boxes])
+    hi = np.array([scene.hi] + [b.hi for b in scene.boxes])
+    pixels = np.stack(np.meshgrid(np.arange(0, 128, 3), np.arange(0, 96, 3)), -1).reshape(-1, 2)
+    ground = 0
+    for i in (0, 150, 300, 450, 599):
+        _, rgb, depth, T = seq.frame(i)
+        assert rgb.std() > 20 and np.all(np.isfinite(depth)) and depth.min() > 0.5
+        X = backproject(seq, depth, pixels, T)
+        tolerance = 1e-5 * depth[pixels[:, 1], pixels[:, 0], None, None] + 1e-5
+        within = np.all((X[:, None] > lo - tolerance) & (X[:, None] < hi + tolerance), axis=2)
+        on_plane = np.any((np.abs(X[:, None] - lo) < tolerance) | (np.abs(X[:, None] - hi) < tolerance), axis=2)
+        # On a box's surface: inside it (or the bounds) and on one of its planes. Inside the bounds only: the far
+        # surfaces, which must then be a face of the bounds.
+        on_surface = (within & on_plane)[:, 1:].any(1) | (within[:, 0] & on_plane[:, 0])
+        assert on_surface.all(), X[~on_surface][:5]
+        ground += np.count_nonzero(np.abs(X[:, 1]) < 1e-4)
+    assert ground > 0.2 * 5 * len(pixels), "much of each view is road"
+    fresh = Renderer(build_street_scene.__wrapped__(0), seq.camera)
+    for i in (0, 599):
+        rgb, depth = fresh.render(seq.poses[i])
+        np.testing.assert_array_equal(rgb, seq.frame(i)[1])
+        np.testing.assert_array_equal(depth, seq.frame(i)[2])
 
 
 def test_bad_arguments_are_value_errors():

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ray caster: a camera pose in, an RGB image and exact depth out.
 
-All surfaces are axis-aligned, so each pixel's ray is intersected in closed form: the room's exit point is the
+All surfaces are axis-aligned, so each pixel's ray is intersected in closed form: the bounds' exit point is the
 nearest of three slab planes, a box is a slab test on the pixels inside its projected bounding rectangle only.
-Texture lookup is one bilinear `cv2.remap` into the scene's atlas (lighting baked in), so a 640x480 frame costs a
-few milliseconds on the CPU. Depth is the z of the camera-frame point (metres), exact for every pixel centre.
+Texture lookup is one bilinear `cv2.remap` into the scene's atlas (lighting baked in), so a 640x480 frame costs
+about ten milliseconds on the CPU, in the room or the street grid. Depth is the z of the camera-frame point
+(metres), exact for every pixel centre.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from lightglue_ros.vo.camera import CameraModel
 
-from .scene import Box, FACE_AXIS, ROOM_HI, ROOM_LO, Scene, TEXEL
+from .scene import Box, Scene
 
 NEAR = 0.01                               # metres; box corners closer than this are clipped for the bounds
 # The 12 edges of a box as corner index pairs (corners differ in one coordinate bit).
@@ -43,7 +44,8 @@ class Renderer:
         self.D, self.inv = np.empty((3, h, w), np.float32), np.empty((3, h, w), np.float32)
         self.a, self.b, self.best, self.depth, self.map_x, self.map_y = (f32() for _ in range(6))
         self.side, self.mask = np.empty((h, w), bool), np.empty((h, w), bool)
-        self.face = np.empty((h, w), np.uint8)
+        self.face = np.empty((h, w), np.uint16)          # face ids: up to 10921 boxes
+        self.face_axis = scene.face_axis
 
     def _ray_component(self, R_row: List[float], out: np.ndarray) -> np.ndarray:
         """One world component of every pixel's ray direction: r0 x + r1 y + r2 (one broadcast add)."""
@@ -55,11 +57,11 @@ class Renderer:
         a, b, best, face, side, mask, D = self.a, self.b, self.best, self.face, self.side, self.mask, self.D
         for axis in range(3):
             self._ray_component(R[axis], D[axis])
-        # Inside the room, a ray heading to +axis leaves through the hi plane, else the lo plane; as inverse
+        # Inside the bounds, a ray heading to +axis leaves through the hi plane, else the lo plane; as inverse
         # depths D_a / (plane - o_a) that is the larger of the two. The exit is the largest over the three axes.
         for axis in range(3):
-            np.multiply(D[axis], 1.0 / (float(ROOM_HI[axis]) - o[axis]), out=a)
-            np.multiply(D[axis], 1.0 / (float(ROOM_LO[axis]) - o[axis]), out=b)
+            np.multiply(D[axis], 1.0 / (float(self.scene.hi[axis]) - o[axis]), out=a)
+            np.multiply(D[axis], 1.0 / (float(self.scene.lo[axis]) - o[axis]), out=b)
             np.greater(a, b, out=side)
             if axis == 0:
                 np.maximum(a, b, out=best)
@@ -68,7 +70,7 @@ class Renderer:
             np.maximum(a, b, out=a)
             np.greater(a, best, out=mask)
             np.maximum(a, best, out=best)
-            np.copyto(face, side + np.uint8(2 * axis), where=mask)
+            np.copyto(face, side + np.uint16(2 * axis), where=mask)
         depth = np.divide(1.0, best, out=self.depth)
         in_view = [(i, rect) for i, corners in enumerate(self.box_corners)
                    if (rect := self._bounds(corners, T_world_camera)) is not None]
@@ -80,7 +82,7 @@ class Renderer:
             for i, rect in in_view:
                 self._cast_box(self.scene.boxes[i], 6 + 6 * i, o, self.inv, rect, depth, face)
         # Texture coordinates: the hit point's two in-plane world coordinates, in texels, offset per face.
-        axis_of = FACE_AXIS.take(face)
+        axis_of = self.face_axis.take(face)
         u, v = self.map_x, self.map_y
         np.multiply(depth, D[0], out=u)
         u += o[0]
@@ -90,9 +92,10 @@ class Renderer:
         np.multiply(depth, D[1], out=v)
         v += o[1]
         np.copyto(v, a, where=axis_of == 1)
-        u *= np.float32(1 / TEXEL)
+        scale = self.scene.face_scale.take(face, out=b)         # b is free by now
+        u *= scale
         u += self.scene.face_offset_x.take(face)
-        v *= np.float32(1 / TEXEL)
+        v *= scale
         v += self.scene.face_offset_y.take(face)
         rgba = cv2.remap(self.scene.atlas, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), depth.copy()
@@ -144,7 +147,7 @@ class Renderer:
             t_far = t_out if t_far is None else np.minimum(t_far, t_out, out=t_far)
             if t_near is None:
                 t_near = t_in
-                entry = np.full(t_in.shape, first_face + 2 * axis + near_side, np.uint8)
+                entry = np.full(t_in.shape, first_face + 2 * axis + near_side, face.dtype)
             else:
                 np.copyto(entry, first_face + 2 * axis + near_side, where=t_in > t_near)
                 np.maximum(t_near, t_in, out=t_near)

@@ -4,7 +4,9 @@
 
     sequence = SyntheticSequence(trajectory="orbit", frames=300, size=(640, 480), seed=0)
     stamp, rgb, depth, T_world_camera = sequence.frame(i)
+    drive = SyntheticSequence(trajectory="street", frames=2000, size=(640, 480), seed=0, fps=10.0)   # KITTI-like
 
+The trajectory picks the world: `street` drives through the street grid, the others move in the room.
 `relative_poses()` gives the ground truth in the VO convention: the first frame at the identity.
 """
 from __future__ import annotations
@@ -17,10 +19,12 @@ import numpy as np
 from lightglue_ros.vo.camera import CameraModel
 
 from .renderer import Renderer
-from .scene import build_scene
+from .scene import Scene, build_scene
+from .street import build_street_scene
 from .trajectories import TRAJECTORIES
 
 FOCAL_PER_WIDTH = 0.8                     # fx = fy = 0.8 * width: about 64 degrees horizontal field of view
+WORLDS = {"street": build_street_scene}   # the scene (of a seed) a trajectory moves in: the room unless named here
 
 
 def synthetic_camera(width: int, height: int) -> CameraModel:
@@ -32,7 +36,8 @@ def synthetic_camera(width: int, height: int) -> CameraModel:
 class SyntheticSequence:
     """Frames of one trajectory through the scene of one seed; deterministic for (trajectory, frames, size, seed, fps).
 
-    Frame i is at stamp i / fps; poses are world-from-camera in the room frame.
+    Frame i is at stamp i / fps; poses are world-from-camera in the world frame. The motion is a function of time,
+    so fps only samples it: the default 30 suits the room, 10 is KITTI's rate for `street`.
     """
 
     def __init__(self, trajectory: str = "orbit", frames: int = 300, size: Tuple[int, int] = (640, 480),
@@ -55,9 +60,13 @@ class SyntheticSequence:
         self._renderer = None
 
     @property
+    def scene(self) -> Scene:
+        return WORLDS.get(self.trajectory, build_scene)(self.seed)
+
+    @property
     def renderer(self) -> Renderer:
         if self._renderer is None:  # the scene is built on the first frame, not when only poses are wanted
-            self._renderer = Renderer(build_scene(self.seed), self.camera)
+            self._renderer = Renderer(self.scene, self.camera)
         return self._renderer
 
     def __len__(self) -> int:

@@ -1,10 +1,10 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""Procedural textures for the synthetic room, and the atlas that holds them all.
+"""Procedural textures for the synthetic room (`street_textures` has the street's), and the atlas that holds them.
 
 Every texture is multi-octave value noise with structure on top (planks, ceiling panels, posters, stickers, labels):
 sharp edges and corners at every scale, so that learned detectors find keypoints. `finish` bakes in the lighting;
-`pack_atlas` shelf-packs the finished textures into one image, so that rendering is a single texture lookup.
+`pack_atlas` lays the textures out in one image, `put` writes each there, so that rendering is a single texture lookup.
 """
 from __future__ import annotations
 
@@ -141,25 +141,40 @@ def box_texture(rng, h, w) -> np.ndarray:
     return tex
 
 
-def finish(rng, tex: np.ndarray, brightness: float) -> np.ndarray:
-    """Fine grain for texture at every scale, lighting, a slight blur against aliasing when minified."""
+def finish(rng, tex: np.ndarray, brightness: float, grain: bool = True) -> np.ndarray:
+    """Fine grain for texture at every scale (unless smooth, like the sky), lighting, a slight blur against aliasing."""
     h, w = tex.shape[:2]
-    tex = tex * (0.92 + 0.16 * value_noise(rng, h, w, 1.5))[..., None] * brightness
+    if grain:
+        tex = tex * (0.92 + 0.16 * value_noise(rng, h, w, 1.5))[..., None] * brightness
+    else:
+        tex = tex * brightness
     tex = cv2.GaussianBlur(tex, (0, 0), 0.6)
     return np.clip(tex, 0, 255).astype(np.uint8)
 
 
-def pack_atlas(textures: List[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
-    """Shelf packing into an ATLAS_WIDTH-wide atlas; each texture padded by replicating its border."""
-    padded = [cv2.copyMakeBorder(t, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE) for t in textures]
-    positions, x, y, shelf = [], 0, 0, 0
-    for tex in padded:
-        h, w = tex.shape[:2]
-        if x + w > ATLAS_WIDTH:
+def pack_atlas(sizes: List[Tuple[int, int]], width: int = ATLAS_WIDTH,
+               tallest_first: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """Shelf packing of textures of (height, width) texels: the empty atlas and each texture's corner (x, y).
+
+    Each texture gets PAD texels around it (see `put`). Packing in the given order, or tallest first, which wastes
+    less of the shelves when the sizes are mixed. OpenCV's remap takes images under 32767 texels a side.
+    """
+    padded = [(h + 2 * PAD, w + 2 * PAD) for h, w in sizes]
+    order = sorted(range(len(sizes)), key=lambda i: -padded[i][0]) if tallest_first else range(len(sizes))
+    positions, x, y, shelf = np.zeros((len(sizes), 2)), 0, 0, 0
+    for i in order:
+        h, w = padded[i]
+        if x + w > width:
             x, y, shelf = 0, y + shelf, 0
-        positions.append((x, y))
+        positions[i] = x, y
         x, shelf = x + w, max(shelf, h)
-    atlas = np.zeros((y + shelf, ATLAS_WIDTH, 4), np.uint8)  # RGBA: OpenCV's remap is fastest on 4 channels
-    for (x, y), tex in zip(positions, padded):
-        atlas[y:y + tex.shape[0], x:x + tex.shape[1], :3] = tex
-    return atlas, np.array(positions, np.float64)
+    if y + shelf >= 32767 or max((w for _, w in padded), default=0) > width:
+        raise ValueError(f"textures do not fit an atlas {width} texels wide and under 32767 high")
+    return np.zeros((y + shelf, width, 4), np.uint8), positions  # RGBA: OpenCV's remap is fastest on 4 channels
+
+
+def put(atlas: np.ndarray, position, tex: np.ndarray) -> None:
+    """Write a finished texture at its atlas corner, padded by replicating its border (bilinear lookups stay inside)."""
+    x, y = (int(c) for c in position)
+    atlas[y:y + tex.shape[0] + 2 * PAD, x:x + tex.shape[1] + 2 * PAD, :3] = \
+        cv2.copyMakeBorder(tex, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
