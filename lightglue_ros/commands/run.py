@@ -10,7 +10,9 @@ The trajectory is scored against ground truth when given.
 
 The trajectory is written as TUM text (world-from-camera in camera optical axes, the first frame at identity),
 one line per frame. `--gt` aligns it to the ground truth with Sim(3) (monocular: the scale is arbitrary) or SE(3)
-(with depth: the scale is metric) and prints the ATE and RPE (evo).
+(with depth: the scale is metric) and prints the ATE and RPE (evo), the KITTI odometry metric (translation % and
+rotation deg/100 m over 100-800 m segments, or over 10-80 % of a path of 100 m or less) and the scale drift
+(estimated / true step length over the last 10 % of the frames vs the first 10 %, and per tenth of the frames).
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-keypoints", type=int, help="overrides the config")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N; overrides the config")
     parser.add_argument("--output", type=Path, required=True, help="trajectory, TUM format")
-    parser.add_argument("--gt", type=Path, help="ground truth, TUM format")
+    parser.add_argument("--gt", type=Path,
+                        help="ground truth, TUM format: prints ATE, RPE, the KITTI metric and the scale drift")
     parser.add_argument("--max-time-diff", type=float, default=0.02,
                         help="seconds between an estimate and a ground-truth stamp to pair them (default 0.02)")
     parser.add_argument("--plot", type=Path, help="PNG: trajectory vs ground truth (top view) and error per frame")
@@ -158,6 +161,8 @@ def _run(args) -> int:
         errors = evaluate_trajectory(summary.stamps, np.stack(summary.poses), *truth, correct_scale=not metric,
                                      max_time_diff=args.max_time_diff)
         print("accuracy: " + errors.summary())
+        print("drift: " + errors.kitti_summary())
+        print(f"drift: {errors.scale_summary()}; {errors.step_length_summary()}")
         if args.plot:
             plot_trajectory(args.plot, errors, f"{args.source.name}: {config.features}")
             print(f"plot: {args.plot}")

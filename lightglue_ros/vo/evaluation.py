@@ -5,10 +5,12 @@
 Ground truth is world-from-camera (T_world_camera) sampled at its own rate, so poses are interpolated at the image
 stamps; the relative motion between two frames is T_wc(t0)^-1 T_wc(t1). Whole trajectories are associated by
 stamp, aligned (Sim(3) for monocular runs, whose scale is arbitrary; SE(3) when the scale is metric) and scored
-by the absolute trajectory error (ATE) and the relative pose error (RPE) between consecutive frames.
+by the absolute trajectory error (ATE), the relative pose error (RPE) between consecutive frames, the KITTI odometry
+metric (relative errors over 100-800 m segments) and the scale drift (estimated / true step length, end over start).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,114 @@ def relative_pose_errors(R_est: np.ndarray, t_est: np.ndarray, T_camera0_camera1
     return R_err, t_err
 
 
+KITTI_LENGTHS = (100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0)  # metres: the devkit's segments
+KITTI_STEP = 10        # frames between the segments' first frames: the devkit's (one second at KITTI's 10 Hz)
+DRIFT_FRACTION = 0.1   # of the steps: the windows of the scale drift at the start and the end
+
+
+def kitti_segment_lengths(path_length: float) -> tuple[float, ...]:
+    """Segment lengths (metres) to score a ground-truth path of `path_length` metres with.
+
+    The devkit's 100-800 m where a 100 m segment exists (the lengths the path cannot hold give no segment and are
+    left out of the result by `kitti_odometry_errors`, as the devkit does). On a path of 100 m or less, where the
+    devkit scores nothing, 10 %, 20 %, ..., 80 % of the path (the devkit's lengths for a 1 km path, scaled to this
+    one), the tenth rounded to 2 significant digits so that the printed lengths are the ones used. () for a path
+    that does not move.
+    """
+    if path_length > KITTI_LENGTHS[0]:
+        return KITTI_LENGTHS
+    unit = float(f"{path_length / 10:.2g}")
+    return tuple(k * unit for k in range(1, 9)) if unit > 0 else ()
+
+
+def kitti_odometry_errors(truth_poses, estimate_poses, lengths=KITTI_LENGTHS, step: int = KITTI_STEP):
+    """The KITTI odometry metric: (t_err %, r_err deg/100 m, the lengths that gave a segment, segments).
+
+    The devkit's definition (`calcSequenceErrors` of its evaluate_odometry.cpp): from every `step`-th frame i, for
+    each length L, the segment ends at the first frame j whose ground-truth distance travelled from i exceeds L; its
+    error pose E = (P_i^-1 P_j)^-1 (Q_i^-1 Q_j) (P estimate, Q ground truth) gives t_err = |translation(E)| / L and
+    r_err = angle(E) / L; the result is the mean over all segments of all lengths together. NaN, NaN, (), 0 when no
+    segment fits in the path.
+
+    evo's RPE with `delta_unit=Unit.meters` is not this: `filter_pairs_by_path` with `all_pairs` starts a segment at
+    every frame and ends it at the frame nearest to L within a tolerance (possibly short of L), without `all_pairs`
+    the segments follow one another without overlap; RPE finds the pairs on the estimate's path unless
+    `pairs_from_reference`; and its statistics are per length, not divided by it. So the devkit's segments are found
+    here on evo's `accumulated_distances` of the ground truth, and each is scored by evo's `RPE.rpe_base` (the
+    inverse of the devkit's error pose, which has the same translation norm and angle).
+
+    The poses are world-from-camera 4x4 and the estimate is already aligned to the ground truth: the relative poses
+    do not see a rigid alignment, but a monocular estimate's scale is the one its Sim(3) alignment gives it.
+    """
+    from evo.core import geometry
+    from evo.core import lie_algebra as lie
+    from evo.core.metrics import RPE
+
+    truth_poses = np.asarray(truth_poses, dtype=np.float64)
+    estimate_poses = np.asarray(estimate_poses, dtype=np.float64)
+    distances = geometry.accumulated_distances(truth_poses[:, :3, 3])
+    firsts = np.arange(0, len(distances), step)
+    t_errors, r_errors, used = [], [], []
+    for length in lengths:
+        lasts = np.searchsorted(distances, distances[firsts] + length, side="right")  # first frame beyond L
+        pairs = [(i, j) for i, j in zip(firsts, lasts) if j < len(distances)]
+        for i, j in pairs:
+            error = RPE.rpe_base(truth_poses[i], truth_poses[j], estimate_poses[i], estimate_poses[j])
+            t_errors.append(np.linalg.norm(error[:3, 3]) / length)
+            r_errors.append(lie.so3_log_angle(error[:3, :3]) / length)
+        if pairs:
+            used.append(float(length))
+    if not t_errors:
+        return np.nan, np.nan, (), 0
+    return 100 * float(np.mean(t_errors)), 100 * float(np.degrees(np.mean(r_errors))), tuple(used), len(t_errors)
+
+
+def _measured_steps(truth_xyz, estimate_xyz):
+    """True and estimated step lengths between consecutive poses from the first measured step on, 0 where unmeasured.
+
+    Unmeasured: a step in which the estimate holds its position (a monocular initialisation, tracking lost: the
+    position repeated, so 0 but for the rounding of the alignment), and the step after such a hold, which covers the
+    held frames' motion (an initialisation's pose is relative to the first frame) or not (a re-initialisation goes
+    on from the held pose): either way it is no one frame's step, and counting it would read as a scale change.
+    """
+    truth_steps = np.linalg.norm(np.diff(np.asarray(truth_xyz), axis=0), axis=1)
+    estimate_steps = np.linalg.norm(np.diff(np.asarray(estimate_xyz), axis=0), axis=1)
+    moved = estimate_steps > 1e-6 * estimate_steps.mean()
+    measured = moved & np.concatenate([[True], moved[:-1]])
+    start = int(np.argmax(measured))    # 0 when nothing was measured: every step is 0 then
+    return np.where(measured, truth_steps, 0.0)[start:], np.where(measured, estimate_steps, 0.0)[start:]
+
+
+def _distance_ratio(truth_steps: np.ndarray, estimate_steps: np.ndarray) -> float:
+    """Estimated / true distance travelled over some steps; NaN where the truth does not move."""
+    travelled = truth_steps.sum()
+    return float(estimate_steps.sum() / travelled) if travelled > 0 else np.nan
+
+
+def step_length_ratios(truth_xyz, estimate_xyz, window: int) -> np.ndarray:
+    """Estimated / true step length per `window` consecutive steps of the matched poses, relative to the first window.
+
+    The windows start at the first measured step and the last one holds the steps left (fewer when `window` does
+    not divide them); held poses are left out (`_measured_steps`). A constant scale gives 1 throughout; scale
+    drift, a trend; a window without a measured step, NaN.
+    """
+    truth_steps, estimate_steps = _measured_steps(truth_xyz, estimate_xyz)
+    ratios = np.array([_distance_ratio(truth_steps[k:k + window], estimate_steps[k:k + window])
+                       for k in range(0, len(truth_steps), window)])
+    return ratios / ratios[0]
+
+
+def scale_drift(truth_xyz, estimate_xyz, window: int) -> float:
+    """Estimated / true step length over the last `window` steps, over that of the first `window` (end over start).
+
+    A ratio of ratios: any global scale (the Sim(3) alignment's) cancels. The first window starts at the first
+    measured step; held poses are left out (`_measured_steps`).
+    """
+    truth_steps, estimate_steps = _measured_steps(truth_xyz, estimate_xyz)
+    return (_distance_ratio(truth_steps[-window:], estimate_steps[-window:])
+            / _distance_ratio(truth_steps[:window], estimate_steps[:window]))
+
+
 @dataclass
 class TrajectoryErrors:
     """Trajectory accuracy after alignment; positions are those used for the numbers (estimate aligned)."""
@@ -79,6 +189,13 @@ class TrajectoryErrors:
     ate_max: float
     rpe_translation_rmse: float    # metres between consecutive matched poses
     rpe_rotation_rmse_deg: float
+    kitti_t_err_percent: float     # KITTI odometry metric (`kitti_odometry_errors`) over the segments of kitti_lengths
+    kitti_r_err_deg_per_100m: float
+    kitti_lengths: tuple           # metres, those that gave a segment; () when none did
+    kitti_segments: int
+    scale_drift: float             # `scale_drift` over the first / last `step_window` steps
+    step_window: int               # steps: DRIFT_FRACTION of them, rounded up
+    step_length_ratios: np.ndarray  # `step_length_ratios` per step_window steps
     stamps: np.ndarray             # matched stamps (of the ground truth)
     ate_errors: np.ndarray         # per matched pose, metres
     truth_xyz: np.ndarray          # matched x 3
@@ -90,13 +207,29 @@ class TrajectoryErrors:
                 f"path (scale {self.scale:.4f}, {self.matched} poses); RPE {self.rpe_translation_rmse:.4f} m, "
                 f"{self.rpe_rotation_rmse_deg:.3f} deg per frame")
 
+    def kitti_summary(self) -> str:
+        if not self.kitti_lengths:
+            return "KITTI metric: none (the ground truth does not move)"
+        lengths = "-".join(f"{v:g}" for v in dict.fromkeys((self.kitti_lengths[0], self.kitti_lengths[-1])))
+        return (f"KITTI metric (segments {lengths} m, {self.kitti_segments} of them, {self.alignment}-aligned): "
+                f"t_err {self.kitti_t_err_percent:.2f} %, r_err {self.kitti_r_err_deg_per_100m:.2f} deg/100 m")
+
+    def scale_summary(self) -> str:
+        return f"scale drift (end/start): {self.scale_drift:.2f}"
+
+    def step_length_summary(self) -> str:
+        ratios = " ".join(f"{r:.2f}" for r in self.step_length_ratios)
+        return (f"estimated / true step length per {self.step_window} frames from the first measured one, relative "
+                f"to the first {self.step_window}: {ratios}")
+
 
 def evaluate_trajectory(estimate_stamps, estimate_poses, truth_stamps, truth_poses, correct_scale: bool = True,
                         max_time_diff: float = 0.02) -> TrajectoryErrors:
-    """ATE and RPE of an estimated trajectory (world-from-camera 4x4 per stamp) against the ground truth, by `evo`.
+    """ATE, RPE, KITTI metric and scale drift of an estimated trajectory (world-from-camera 4x4 per stamp) by `evo`.
 
     `correct_scale` aligns with Sim(3) (monocular), else SE(3). Without translation in the estimate (a pure
-    rotation) the scale is unobservable and SE(3) is used.
+    rotation) the scale is unobservable and SE(3) is used. All the numbers are of the aligned estimate, over the
+    poses matched by stamp (these are the frames of the KITTI metric's step and of the scale drift's windows).
     """
     from evo.core import metrics, sync
     from evo.core.trajectory import PoseTrajectory3D
@@ -124,12 +257,17 @@ def evaluate_trajectory(estimate_stamps, estimate_poses, truth_stamps, truth_pos
     rpe_r = metrics.RPE(metrics.PoseRelation.rotation_angle_deg, delta=1, delta_unit=metrics.Unit.frames)
     rpe_r.process_data((truth, estimate))
     rmse = metrics.StatisticsType.rmse
+    kitti = kitti_odometry_errors(truth.poses_se3, estimate.poses_se3, kitti_segment_lengths(truth.path_length))
+    window = math.ceil(DRIFT_FRACTION * (truth.num_poses - 1))
     return TrajectoryErrors(
         alignment="Sim3" if correct_scale else "SE3", scale=float(scale), matched=truth.num_poses,
         path_length=float(truth.path_length), ate_rmse=float(ape.get_statistic(rmse)),
         ate_mean=float(ape.get_statistic(metrics.StatisticsType.mean)),
         ate_max=float(ape.get_statistic(metrics.StatisticsType.max)),
         rpe_translation_rmse=float(rpe_t.get_statistic(rmse)), rpe_rotation_rmse_deg=float(rpe_r.get_statistic(rmse)),
+        kitti_t_err_percent=kitti[0], kitti_r_err_deg_per_100m=kitti[1], kitti_lengths=kitti[2],
+        kitti_segments=kitti[3], scale_drift=scale_drift(truth.positions_xyz, estimate.positions_xyz, window),
+        step_window=window, step_length_ratios=step_length_ratios(truth.positions_xyz, estimate.positions_xyz, window),
         stamps=np.array(truth.timestamps), ate_errors=np.array(ape.error), truth_xyz=truth.positions_xyz.copy(),
         estimate_xyz=estimate.positions_xyz.copy())
 
