@@ -91,3 +91,39 @@ def test_local_map_links_landmarks_adjusts_the_newest_keyframe_and_restarts_on_a
     local_map.add(restart, keyframes[1], same)
     assert list(local_map.keyframes) == [keyframes[1], restart]
     assert not local_map.adjust(FOCAL)
+
+
+def test_anchors_hold_the_scale_that_the_windows_fixed_pair_gets_wrong():
+    """Older keyframes that see the window's points hold its scale; the window's 2 fixed keyframes alone do not.
+
+    The window's fixed pair has a baseline 5 % too long (the error a handoff leaves); without anchors the adjusted
+    keyframes take that scale, with them they stay near the truth, and the anchors themselves do not move.
+    """
+    rng = np.random.default_rng(2)
+    T, X, _, _, _ = scene(rng, cameras=8, points=120, noise_px=0.0)
+    T_world_camera = np.linalg.inv(T)
+    T_world_camera[5, :3, 3] = T_world_camera[4, :3, 3] + 1.05 * (T_world_camera[5, :3, 3] - T_world_camera[4, :3, 3])
+    same = np.stack([np.arange(len(X))] * 2, axis=1)
+    errors = {}
+    for anchors in (0, 4):
+        keyframes = []
+        for k in range(8):
+            Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+            pose = T_world_camera[k].copy()
+            if k >= 6:  # the free keyframes start off their true poses
+                pose[:3, 3] += rng.normal(0, 0.005, 3)
+            points = Xc * (1 + rng.normal(0, 0.02, (len(X), 1)))
+            keyframes.append(keyframe(k, pose, Xc[:, :2] / Xc[:, 2:], points))
+        local_map = LocalMap(size=4, threshold_px=1.0, anchors=anchors)
+        local_map.add(keyframes[0])
+        for k in range(1, 8):
+            local_map.add(keyframes[k], keyframes[k - 1], same)
+        assert len(local_map.keyframes) == 4 + anchors
+        assert local_map.adjust(FOCAL)
+        for k in range(4 - anchors, 6):  # every fixed keyframe stays where it was
+            np.testing.assert_array_equal(keyframes[k].T_world_camera, T_world_camera[k])
+        errors[anchors] = max(np.linalg.norm(keyframes[k].T_world_camera[:3, 3] - np.linalg.inv(T[k])[:3, 3])
+                              for k in (6, 7))
+    step = np.linalg.norm(np.linalg.inv(T[1])[:3, 3] - np.linalg.inv(T[0])[:3, 3])
+    assert errors[0] > 0.03 * step          # the fixed pair's 5 % is taken over
+    assert errors[4] < 0.4 * errors[0], errors

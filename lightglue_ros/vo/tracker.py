@@ -15,8 +15,9 @@ essential matrix (the fallback), and changes nothing.
 pose when there is none), re-triangulates keyframe points the frame sees at a wider angle, and decides on a new
 keyframe. A monocular keyframe triangulates its matches with the previous keyframe at the running scale (keypoints
 on edges along their epipolar lines get no depth: their matches slide along the edge, `aperture.py`) and the local
-map bundle-adjusts the last keyframes and the points they share (`local_map.py`, timed as `bundle_adjustment`),
-which removes most of the drift of chained two-view estimates. With RGB-D the keyframe's points come from the
+map bundle-adjusts the last keyframes and the points they share, with older keyframes that see those points
+held fixed (`local_map.py`, timed as `bundle_adjustment`), which removes most of the drift of chained two-view
+estimates and holds the scale over distance. With RGB-D the keyframe's points come from the
 aligned depth image (metres).
 
 States: INITIALIZING (monocular scale not yet fixed; rotation-only updates), TRACKING, DEGENERATE (translation not
@@ -100,9 +101,9 @@ class Tracker:
         """
         config.validate()
         self.config, self.policy = config, KeyframePolicy(config)
-        if (self.local_map.size, self.local_map.threshold_px) != (config.local_map_keyframes,
-                                                                  config.ransac_threshold_px):
-            self.local_map = LocalMap(config.local_map_keyframes, config.ransac_threshold_px)
+        if (self.local_map.size, self.local_map.threshold_px, self.local_map.anchors) != (
+                config.local_map_keyframes, config.ransac_threshold_px, config.local_map_anchor_keyframes):
+            self.local_map = self._new_local_map()
 
     def set_camera(self, camera: CameraModel) -> None:
         if not isinstance(camera, CameraModel):
@@ -123,7 +124,11 @@ class Tracker:
         self.frame_index = 0
         self.next_keyframe_id = 0
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
-        self.local_map = LocalMap(self.config.local_map_keyframes, self.config.ransac_threshold_px)
+        self.local_map = self._new_local_map()
+
+    def _new_local_map(self) -> LocalMap:
+        cfg = self.config
+        return LocalMap(cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes)
 
     # --- the per-frame pipeline -------------------------------------------------------------------------------
     def process(self, image: np.ndarray, stamp: float, depth: Optional[np.ndarray] = None,
