@@ -55,7 +55,7 @@ def test_monocular_run_writes_tum_scores_and_plots(sequence, tmp_path, capsys):
     assert kitti, printed
     shortest, longest = float(kitti.group(1)), float(kitti.group(2))
     assert shortest == pytest.approx(float(ate.group(3)) / 10, rel=0.1) and longest == pytest.approx(8 * shortest)
-    assert re.search(r"drift: scale drift \(end/start\): [\d.]+; estimated / true step length per 3 frames from the "
+    assert re.search(r"drift: scale drift \(end/start\): [\d.]+; estimated / true step length per 3 steps from the "
                      r"first measured one, relative to the first 3: 1\.00( [\d.]+)+\n", printed), printed
     assert (tmp_path / "plot.png").stat().st_size > 10_000
 

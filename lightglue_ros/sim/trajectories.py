@@ -137,7 +137,8 @@ def turn_reach() -> float:
     A symmetric turn starts and ends equally far from the crossing of its two centre lines.
     """
     sigma = np.linspace(0.0, math.pi / 2 + EASE, 20001)
-    return float(np.trapezoid(np.cos(turn_heading(sigma)), sigma))
+    y = np.cos(turn_heading(sigma))
+    return float(np.sum((y[1:] + y[:-1]) * np.diff(sigma)) / 2)  # the trapezoid rule (numpy 1.x has no trapezoid)
 
 
 def street_route(rng, length: float):

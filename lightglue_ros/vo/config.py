@@ -84,11 +84,12 @@ class VOConfig:
     local_map_keyframes: int = knob(6, "Monocular: after each new keyframe, bundle adjustment refines the poses of "
                                     "the last this many keyframes and the points they share (the 2 oldest stay "
                                     "fixed; 2 or fewer disables it).", range=(0, 50))
-    local_map_anchor_keyframes: int = knob(8, "Monocular: this many keyframes older than the bundle adjustment's "
-                                           "window stay in it fixed, with their observations of the window's "
-                                           "points: they hold the points' depths, and so the scale, to the long "
-                                           "baselines the points were seen over (0: the window's 2 oldest "
-                                           "keyframes alone hold the scale, which then drifts).", range=(0, 50))
+    local_map_anchor_keyframes: int = knob(8, "Monocular: this many keyframes before the bundle adjustment's window "
+                                           "stay in it fixed, with their observations of the window's points: "
+                                           "they hold the points' depths, and so the scale, to the long baselines "
+                                           "the points were seen over (0: the window's 2 oldest keyframes alone "
+                                           "hold the scale, which then drifts; no effect while "
+                                           "local_map_keyframes <= 2).", range=(0, 50))
     min_scale_points: int = knob(8, "Points with known depth needed to carry the scale (or fit the "
                                  "translation) against a keyframe.", range=(3, 10000))
 

@@ -219,7 +219,7 @@ class TrajectoryErrors:
 
     def step_length_summary(self) -> str:
         ratios = " ".join(f"{r:.2f}" for r in self.step_length_ratios)
-        return (f"estimated / true step length per {self.step_window} frames from the first measured one, relative "
+        return (f"estimated / true step length per {self.step_window} steps from the first measured one, relative "
                 f"to the first {self.step_window}: {ratios}")
 
 

@@ -7,10 +7,10 @@ bas-relief ambiguity) and triangulates points with noisy depths; chained from ke
 drift the trajectory and its scale. Seeing the same points from several keyframes removes the ambiguity, so after
 each new keyframe the poses of the latest keyframes and the points they share are refined together by minimising
 the reprojection error (bundle adjustment). The two oldest keyframes of the window stay fixed: they hold the
-world frame and the running scale. So do the anchors, older keyframes that still see the window's landmarks,
-with their observations: with the two alone, each window's scale rests on one short baseline whose error the
-next window inherits, and on real drives the scale grew steadily (KITTI 04: 1.10 end/start, 0.44 % ATE; with 8
-anchors 1.02 and 0.08 %, `bench/scale_drift.py`).
+world frame and the running scale. So do the anchors, the keyframes before the window, with their observations of
+its landmarks: with the two alone, each window's scale rests on one short baseline whose error the next window
+inherits, and on real drives the scale grew steadily (KITTI 04: scale drift 1.10 end/start, ATE 0.44 %; with 8
+anchors 1.04 and 0.17 %, `bench/scale_drift.py`).
 
 Points are "landmarks" with ids: a keyframe's keypoint that matches a keypoint of the previous keyframe (as an
 inlier) sees the same landmark; `Keyframe.landmarks` holds the id per keypoint (-1 for none).
@@ -137,15 +137,17 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
 class LocalMap:
     """The window of the last `size` keyframes of one monocular trajectory, `anchors` older ones, and their landmarks.
 
-    The window's keyframes but its 2 oldest are adjusted; those 2 and the anchors, older keyframes that see the
-    window's landmarks, stay fixed with their observations. Anchors hold the landmarks' depths to the long baselines
-    they were seen over: without them the scale is held by the 2 oldest keyframes alone, whose short baseline
-    re-imposes each handoff's error on the next window (measured in bench/scale_drift.py).
+    The window's keyframes but its 2 oldest are adjusted; those 2 and the anchors, the `anchors` keyframes before
+    the window, stay fixed with their observations of the window's landmarks (an anchor that sees none adds
+    nothing). Anchors hold the landmarks' depths to the long baselines they were seen over: without them the scale
+    is held by the 2 oldest keyframes alone, whose short baseline re-imposes each handoff's error on the next window
+    (measured in bench/scale_drift.py). Without an adjustment (`size` <= 2) no anchors are kept.
     """
 
-    def __init__(self, size: int, threshold_px: float, anchors: int = 0):
+    def __init__(self, size: int, threshold_px: float, anchors: int):
         self.size, self.threshold_px, self.anchors = size, threshold_px, anchors
-        self.keyframes: Deque[Keyframe] = deque(maxlen=max(size, 1) + anchors)
+        kept = max(size, 1) + (anchors if size > FIXED_KEYFRAMES else 0)
+        self.keyframes: Deque[Keyframe] = deque(maxlen=kept)
         self.positions: Dict[int, np.ndarray] = {}   # landmark id -> world position
         self.next_id = 0
 
@@ -214,7 +216,7 @@ class LocalMap:
     def _update_points(self, keyframe: Keyframe, ids: np.ndarray, points_world: np.ndarray) -> None:
         """The newest keyframe's points from the adjusted landmarks.
 
-        Each angle is the widest between the rays from the window's keyframes that see the landmark.
+        Each angle is the widest between the rays from the local map's keyframes (anchors too) that see the landmark.
         """
         if not len(ids):
             return
