@@ -49,11 +49,13 @@ def kitti_frames(folder: Path, limit: int):
     from lightglue_ros.vo.sources import ImageFolder, camera_from_values
     intrinsics = np.loadtxt(folder / "camera.txt")
     _, poses = load_groundtruth(folder / "groundtruth.txt")
+    camera = None
     for i, frame in enumerate(ImageFolder(folder / "image_0")):
         if limit and i >= limit:
             return
-        height, width = frame.image.shape[:2]
-        yield camera_from_values(intrinsics, width, height), frame.stamp, frame.image, None, poses[i]
+        if camera is None:  # the sequence's one camera, sized by its first image
+            camera = camera_from_values(intrinsics, frame.image.shape[1], frame.image.shape[0])
+        yield camera, frame.stamp, frame.image, None, poses[i]
 
 
 def synthetic_frames(trajectory: str, frames: int, size, seed: int, fps: float):
