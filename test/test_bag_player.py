@@ -112,7 +112,11 @@ def test_rosbag2_plays_frames_and_clock_under_sim_time(ros_env, frames, tmp_path
         check_frames(listener, frames)
         assert [stamp_ns(m.header.stamp) for m in listener.infos] == [t for t, _ in frames]
         np.testing.assert_allclose(listener.infos[0].k, TUM_K)
-        # /clock carries the bag time, never runs backwards, and spans the recording.
+        # /clock carries the bag time, never runs backwards, and spans the recording. Its last ticks may still be
+        # in the executor when the images are all in.
+        deadline = time.monotonic() + 5
+        while (not listener.clock or stamp_ns(listener.clock[-1]) != frames[-1][0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
         clock = [stamp_ns(c) for c in listener.clock]
         assert clock == sorted(clock)
         assert clock[0] <= frames[0][0] - 1 and clock[-1] == frames[-1][0]
