@@ -175,6 +175,8 @@ class LocalMap:
             world = keyframe.points[i1] @ T[:3, :3].T + T[:3, 3]
             self.positions.update(zip(keyframe.landmarks[i1].tolist(), world))
         self.keyframes.append(keyframe)
+        for older in list(self.keyframes)[:-1]:  # only the newest is matched again: free the others' encodings
+            older.encoded = None
         seen = {int(v) for kf in self.keyframes for v in kf.landmarks[kf.landmarks >= 0]}
         self.positions = {k: v for k, v in self.positions.items() if k in seen}
 
