@@ -45,11 +45,13 @@ def start_node(domain_id: int, tmp_path: Path, defaults: bool = False, env: dict
     `defaults`: exactly as a user starts it, no overrides at all.
     """
     import yaml
+
+    from lightglue_ros.ros.params_yaml import NODE_KEY
     args = ["--params-file", str(ROOT / "config" / "vo.yaml")]
     if not defaults:
         overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
         params = tmp_path / "overrides.yaml"
-        params.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": overrides}}))
+        params.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": overrides}}))
         args += ["--params-file", str(params)]
     for remapping in remap:
         args += ["-r", remapping]
