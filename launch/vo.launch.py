@@ -25,7 +25,8 @@ def generate_launch_description():
         DeclareLaunchArgument("depth", default_value="/camera/depth/image_raw",
                               description="aligned depth image topic (16UC1 mm or 32FC1 m), used when published"),
         DeclareLaunchArgument("params_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
-                              description="vo_node parameters (all of them, see config/vo.yaml)"),
+                              description="vo_node parameters (all of them, see config/vo.yaml); keyed /**: "
+                                          "as config/*.yaml are, a file applies under any namespace"),
         DeclareLaunchArgument("preset_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
                               description="overrides applied after params_file, e.g. config/tum.yaml"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="take time from /clock"),

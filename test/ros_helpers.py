@@ -45,11 +45,13 @@ def start_node(domain_id: int, tmp_path: Path, defaults: bool = False, env: dict
     `defaults`: exactly as a user starts it, no overrides at all.
     """
     import yaml
+
+    from lightglue_ros.ros.params_yaml import NODE_KEY
     args = ["--params-file", str(ROOT / "config" / "vo.yaml")]
     if not defaults:
         overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
         params = tmp_path / "overrides.yaml"
-        params.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": overrides}}))
+        params.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": overrides}}))
         args += ["--params-file", str(params)]
     for remapping in remap:
         args += ["-r", remapping]
@@ -87,9 +89,16 @@ def camera_info(intrinsics, width: int, height: int, stamp, frame_id="camera") -
 
 
 class Peer:
-    """Publishes image + camera_info, records odom, path, matches and status (spun on a background thread)."""
+    """Publishes image + camera_info, records odom, path, matches and status (spun on a background thread).
 
-    def __init__(self, domain_id: int, reliable: bool = True, image_topic: str = "image"):
+    `record`: the topics it subscribes to (a topic left out is not subscribed to, as by a user who does not look).
+    """
+
+    TOPICS = {"odom": Odometry, "path": PathMsg, "matches": PointCloud2, "status": String,
+              "/diagnostics": DiagnosticArray}
+
+    def __init__(self, domain_id: int, reliable: bool = True, image_topic: str = "image",
+                 record=tuple(TOPICS)):
         os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
@@ -102,13 +111,15 @@ class Peer:
         self.received = {"odom": [], "path": [], "matches": [], "status": [], "/diagnostics": []}
         self.arrival = {}     # odom stamp -> monotonic arrival
         self.arrived_at = {}  # id(msg) -> monotonic arrival
-        for topic, kind in (("odom", Odometry), ("path", PathMsg), ("matches", PointCloud2), ("status", String),
-                            ("/diagnostics", DiagnosticArray)):
-            self.node.create_subscription(kind, topic, self.recorder(topic), QoSProfile(depth=1000))
+        for topic in record:
+            self.subscribe(topic)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
+
+    def subscribe(self, topic: str):
+        return self.node.create_subscription(self.TOPICS[topic], topic, self.recorder(topic), QoSProfile(depth=1000))
 
     def recorder(self, topic):
         def record(msg):

@@ -22,6 +22,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile
 from scipy.spatial.transform import Rotation
 
+from lightglue_ros.ros.params_yaml import NODE_KEY
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
 DOMAIN_ID = 72
@@ -51,7 +52,7 @@ def env():
 
 def node_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
     overrides = tmp_path / "overrides.yaml"
-    overrides.write_text(yaml.safe_dump({"vo_node": {"ros__parameters": {
+    overrides.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": {
         "max_keypoints": MAX_KEYPOINTS, "device": "cpu", "use_sim_time": True, "qos": "reliable"}}}))
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN_ID)

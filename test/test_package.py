@@ -9,25 +9,28 @@ from pathlib import Path
 
 from conftest import ROOT
 
-# Imports that are not ROS packages: (rosdep key in package.xml, requirement in setup.py). Any other import is taken
-# for a ROS package, whose rosdep key is its name and whose PyPI wheel is ros-<name> (setup.py's "ros" extra).
+# Imports that are not ROS packages: (rosdep key in package.xml, requirement in setup.py); the keys as rosdistro's
+# rosdep/python.yaml has them, None where it has none (package.xml then says to pip install it). Any other import is
+# taken for a ROS package, whose rosdep key is its name and whose PyPI wheel is ros-<name> (setup.py's "ros" extra).
 PYTHON_PACKAGES = {
     "cv2": ("python3-opencv", "opencv-python-headless"),
     "evo": (None, "evo"),  # no rosdep key: pip only
-    "kornia": ("python3-kornia-pip", "kornia"),
+    "kornia": (None, "kornia"),  # no rosdep key: pip only
     "matplotlib": ("python3-matplotlib", "matplotlib"),
     "numpy": ("python3-numpy", "numpy"),
     "onnxruntime": ("python3-onnxruntime-pip", "onnxruntime"),
     "pytest": ("python3-pytest", "pytest"),
-    "rosbags": ("python3-rosbags-pip", "rosbags"),
+    "rosbags": (None, "rosbags"),  # no rosdep key: pip only
     "scipy": ("python3-scipy", "scipy"),
-    "torch": ("python3-torch", "torch"),
+    "torch": ("python3-pytorch-pip", "torch"),
     "tqdm": ("python3-tqdm", "tqdm"),
     "transformers": ("python3-transformers-pip", "transformers"),
     "yaml": ("python3-yaml", "pyyaml"),
 }
 # ROS packages without a PyPI wheel, so with no requirement in setup.py: how the tests get them.
 NO_WHEEL = {"tf2_msgs": "test/build_tf2_msgs.py builds it where no ROS install has it"}
+# ROS packages whose Python module is named otherwise: module -> package.
+ROS_MODULES = {"tf2_ros": "tf2_ros_py"}  # the package tf2_ros is the C++ library
 # What ament_flake8 and ament_pep257 run; their PyPI wheels leave it out (setup.py's LINTERS).
 LINT_TOOLS = ("ros-ament-lint", "flake8", "flake8-blind-except", "flake8-builtins", "flake8-class-newline",
               "flake8-comprehensions", "flake8-deprecated", "flake8-docstrings", "flake8-import-order",
@@ -77,7 +80,10 @@ def declared_as(module: str) -> tuple[str | None, str | None]:
     """(package.xml rosdep key, setup.py requirement) of an imported module."""
     if module in NO_WHEEL:
         return module, None
-    return PYTHON_PACKAGES.get(module, (module, "ros-" + module.replace("_", "-")))
+    if module in PYTHON_PACKAGES:
+        return PYTHON_PACKAGES[module]
+    package = ROS_MODULES.get(module, module)
+    return package, "ros-" + package.replace("_", "-")
 
 
 def package_xml() -> dict[str, set[str]]:

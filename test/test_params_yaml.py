@@ -1,13 +1,15 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
 """config/vo.yaml is what the dataclasses say, and the presets only override declared parameters with valid values."""
+import argparse
 import dataclasses
 from pathlib import Path
 
 import pytest
 import yaml
 
-from lightglue_ros.ros.params_yaml import NODE_NAME, node_parameters, parameter_classes, render
+from lightglue_ros.commands.run import load_config
+from lightglue_ros.ros.params_yaml import NODE_KEY, node_parameters, parameter_classes, render
 from lightglue_ros.vo.config import VOConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +24,9 @@ def ros_type(value) -> type:
 
 def ros_parameters(path: Path) -> dict:
     document = yaml.safe_load(path.read_text())
-    assert list(document) == [NODE_NAME], f"{path.name}: expected a single '{NODE_NAME}:' section"
-    return document[NODE_NAME]["ros__parameters"]
+    # `/**:`, not `vo_node:`, which a node in a namespace (robot1/vo_node) silently ignores.
+    assert list(document) == [NODE_KEY], f"{path.name}: expected a single '{NODE_KEY}:' section"
+    return document[NODE_KEY]["ros__parameters"]
 
 
 def test_committed_yaml_is_the_generated_one():
@@ -73,3 +76,33 @@ def test_comments_carry_descriptions_and_ranges():
             "    max_keypoints: 1024") in text
     assert "One of: superpoint, aliked, disk." in text
     assert "    weights_dir: ''\n" in text
+
+
+def offline_config(path: Path) -> VOConfig:
+    """What `lightglue-vo run --config PATH` tracks with."""
+    return load_config(argparse.Namespace(config=path, features=None, max_keypoints=None, device=None))
+
+
+def test_offline_runner_reads_the_presets():
+    assert ros_parameters(CONFIG / "kitti.yaml")["resize"] == 1241
+    assert offline_config(CONFIG / "kitti.yaml") == VOConfig(
+        resize=1241, max_keypoints=2048, ransac_threshold_px=1.5, keyframe_max_parallax_px=120.0,
+        keyframe_min_inliers=100, use_depth=False)  # its NodeConfig parameter (intrinsics) left out
+    assert offline_config(CONFIG / "vo.yaml") == VOConfig()
+
+
+def test_offline_runner_reads_older_and_namespaced_parameter_files(tmp_path):
+    """Files keyed by the node's name, as the package's were before `/**:`, still work; sections apply in order."""
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text("vo_node:\n  ros__parameters:\n    resize: 0\n    intrinsics: [1.0, 1.0, 0.5, 0.5]\n")
+    assert offline_config(legacy) == VOConfig(resize=0)
+    sections = tmp_path / "sections.yaml"
+    sections.write_text(yaml.safe_dump({
+        "/**": {"ros__parameters": {"resize": 0, "max_keypoints": 256}},
+        "/robot1/vo_node": {"ros__parameters": {"max_keypoints": 512}},
+        "camera_driver": {"ros__parameters": {"resize": 320}},  # another node's
+    }))
+    assert offline_config(sections) == VOConfig(resize=0, max_keypoints=512)
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("resize: 0\n")
+    assert offline_config(flat) == VOConfig(resize=0)

@@ -142,3 +142,40 @@ def test_synthetic_rgbd_sequence(peer, tmp_path):
                                  sequence.relative_poses(), correct_scale=False)
     print("vo_node on a synthetic RGB-D orbit:", errors.summary())
     assert errors.ate_rmse < 0.02 * errors.path_length + 0.005, errors.summary()
+
+
+def test_path_kept_without_subscribers_for_one_who_comes(tmp_path):
+    """The Path is published only while someone subscribes; the poses are kept meanwhile (the last path_max_length).
+
+    A subscriber that comes after 5 frames gets, with the 6th, the path of the last 4.
+    """
+    peer = Peer(DOMAIN_ID, record=("odom", "status"))
+    sequence = SyntheticSequence("orbit", frames=6, size=(320, 240), seed=3)
+    camera = sequence.camera
+    node = start_node(DOMAIN_ID, tmp_path, path_max_length=4)
+    try:
+        peer.wait_for_node(node)
+        frames = []
+        for i in range(len(sequence.stamps)):
+            stamp = stamp_msg(100.0 + sequence.stamps[i])
+            frames.append((stamp, numpy_to_image(sequence.frame(i)[1], "rgb8", stamp, "synthetic_camera")))
+
+        def info_for(image_msg):
+            return camera_info((camera.fx, camera.fy, camera.cx, camera.cy), 320, 240, image_msg.header.stamp)
+
+        publish_in_lock_step(peer, frames[:-1], info_for)
+        subscription = peer.subscribe("path")
+        deadline = time.monotonic() + 10.0
+        while subscription.get_publisher_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the node's side of the discovery
+        peer.publish(frames[-1][1], info_for(frames[-1][1]))
+        paths = peer.wait("path", 1, timeout=30)
+    finally:
+        stop_node(node, tmp_path)
+        peer.close()
+    assert len(peer.received["odom"]) == len(frames)
+    assert len(paths) == 1
+    stamps = [stamp_seconds(p.header.stamp) for p in paths[0].poses]
+    assert stamps == pytest.approx([stamp_seconds(stamp) for stamp, _ in frames[-4:]], abs=1e-6), stamps
+    assert paths[0].header.frame_id == "odom" and paths[0].header.stamp == frames[-1][0]

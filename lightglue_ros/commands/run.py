@@ -46,8 +46,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-frames", type=int, help="stop after this many frames")
 
 
+def vo_node_parameters(data: dict):
+    """The parameters a ROS parameter file gives vo_node; None when `data` is not one (a flat mapping).
+
+    Its sections apply in file order, a later one winning, as the node would take them: `/**:` (the package's files),
+    `vo_node:` (the keying of older files), `/robot1/vo_node:`, `/**/vo_node:`; sections for other nodes are skipped.
+    """
+    sections = [(str(key), value["ros__parameters"] or {}) for key, value in data.items()
+                if isinstance(value, dict) and "ros__parameters" in value]
+    if not sections:
+        return None
+    values = {}
+    for key, parameters in sections:
+        if key.rstrip("/").rsplit("/", 1)[-1] in ("vo_node", "*", "**"):
+            values.update(parameters)
+    return values
+
+
 def load_config(args):
-    """The VOConfig from --config (flat mapping or `node: ros__parameters:`), then the command-line overrides."""
+    """The VOConfig from --config (flat mapping or ROS parameter file), then the command-line overrides."""
     import yaml
 
     from lightglue_ros.vo.config import VOConfig
@@ -55,10 +72,10 @@ def load_config(args):
     values = {}
     if args.config is not None:
         data = yaml.safe_load(args.config.read_text()) or {}
-        nodes = [v["ros__parameters"] for v in data.values() if isinstance(v, dict) and "ros__parameters" in v]
-        if nodes:  # a ROS parameter file also holds the node's own parameters: keep the VO ones
+        node = vo_node_parameters(data)
+        if node is not None:  # a ROS parameter file also holds the node's own parameters: keep the VO ones
             names = set(VOConfig.__dataclass_fields__)
-            values = {k: v for k, v in nodes[0].items() if k in names}
+            values = {k: v for k, v in node.items() if k in names}
         else:
             values = data
     for name in ("features", "max_keypoints", "device"):

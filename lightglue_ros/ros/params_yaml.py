@@ -15,11 +15,14 @@ from typing import Any, Dict, Iterable, List
 
 import yaml
 
-NODE_NAME = "vo_node"
+# The section every parameter file of ours is keyed with: any node, in any namespace, that is given the file. rcl
+# matches a plain `vo_node:` only against the node /vo_node, so a namespaced node (robot1/vo_node) ignored it silently.
+NODE_KEY = "/**"
 HEADER = """\
 # Every vo_node parameter with its default. Generated from the config dataclasses (VOConfig, NodeConfig):
 #   python -m lightglue_ros.ros.params_yaml > config/vo.yaml
-# Presets (tum.yaml, kitti.yaml) hold only their overrides; pass both files, this one first."""
+# Presets (tum.yaml, kitti.yaml) hold only their overrides; pass both files, this one first.
+# Keyed /** so that the node takes them under any namespace and node name (vo.launch.py namespace:=robot1)."""
 
 
 def parameter_classes() -> List[type]:
@@ -63,7 +66,7 @@ def render(classes: Iterable[type] | None = None) -> str:
     classes = list(classes or parameter_classes())
     node_parameters(classes)  # rejects duplicate names
     indent = " " * 4
-    lines = [HEADER, f"{NODE_NAME}:", "  ros__parameters:"]
+    lines = [HEADER, f"{NODE_KEY}:", "  ros__parameters:"]
     for cls in classes:
         defaults = cls()
         lines.append(f"{indent}# --- {cls.__name__} " + "-" * (100 - len(cls.__name__)))

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from rclpy.event_handler import SubscriptionEventCallbacks
+try:
+    from rclpy.event_handler import SubscriptionEventCallbacks
+except ImportError:  # Humble: Iron renamed rclpy.qos_event to rclpy.event_handler
+    from rclpy.qos_event import SubscriptionEventCallbacks
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 from lightglue_ros.ros.node_config import QOS_CHOICES
@@ -74,7 +77,12 @@ class InputSubscription:
         self.node.get_logger().info(f"{self.topic}: subscribed {describe(profile)} (qos: {self.choice})")
 
     def publisher_count(self) -> int:
-        return self.subscription.get_publisher_count() if self.subscription is not None else 0
+        """The publishers matched to the subscription; on Humble, which lacks that call, the topic's publishers."""
+        if self.subscription is None:
+            return 0
+        if hasattr(self.subscription, "get_publisher_count"):  # Iron and later
+            return self.subscription.get_publisher_count()
+        return self.node.count_publishers(self.topic)
 
     def _lost(self, info) -> None:
         self.on_lost(int(info.total_count_change))
