@@ -34,13 +34,24 @@ class RecordingTracker(Tracker):
         self.records = []
 
     def _adjust_local_map(self, pair, hypothesis):
-        before = self.keyframe.T_world_camera.copy()
+        before, points_before = self.keyframe.T_world_camera.copy(), self.keyframe.points.copy()
         super()._adjust_local_map(pair, hypothesis)
         keyframe = self.keyframe
         seen = keyframe.landmarks[keyframe.landmarks >= 0]
         track = sum(np.isin(seen, kf.landmarks) for kf in self.local_map.keyframes)
         self.records.append({"keyframe": keyframe, "before": before, "after": keyframe.T_world_camera.copy(),
+                             "points_before": points_before, "points_after": keyframe.points.copy(),
+                             "reason": "".join(c for c in pair_reason(self, pair, hypothesis) if not c.isdigit()),
                              "track": float(np.mean(track)) if len(seen) else np.nan})
+
+
+def pair_reason(tracker, pair, hypothesis) -> str:
+    return tracker._keyframe_reason(pair, hypothesis).split(":")[-1].split("<")[0].split(">")[0].strip()
+
+
+def median_depth_ratio(points: np.ndarray, true_depth: np.ndarray) -> float:
+    known = np.isfinite(points[:, 2]) & (true_depth > 0)
+    return float(np.median(points[known, 2] / true_depth[known])) if known.any() else np.nan
 
 
 def kitti_frames(folder: Path, limit: int):
@@ -145,6 +156,20 @@ def main() -> int:
               + f" {np.mean([kf.num_points for kf in handed_on]):>6.0f} {np.mean(angles):>6.2f} "
               f"{np.nanmean([r['track'] for r in records[rows.start + 1:rows.stop + 1]]):>5.1f} "
               f"{np.nanmedian(depth_scale[rows]) / depth_reference if true_depth else np.nan:>6.3f}")
+    if true_depth:
+        # Each handoff k -> k+1 in three links whose logs sum to the drift: the new keyframe's step against keyframe
+        # k's points (pose), its points triangulated at that step (triangulation), their bundle adjustment (BA).
+        D_before = np.array([median_depth_ratio(r["points_before"], true_depth[r["keyframe"].id]) for r in records])
+        D_after = np.array([median_depth_ratio(r["points_after"], true_depth[r["keyframe"].id]) for r in records])
+        links = {"pose": scale["create"][1:] / D_after[1:-1], "triangulation": D_before[2:] / scale["create"][1:],
+                 "BA": D_after[2:] / D_before[2:]}
+        print("handoff links, mean per keyframe: " + ", ".join(
+            f"{k} {100 * np.nanmean(np.log(v)):+.3f} % (median {100 * np.nanmedian(np.log(v)):+.3f} %)"
+            for k, v in links.items()))
+    reasons = {}
+    for r in records:
+        reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
+    print("keyframe reasons: " + ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])))
     print("drift per keyframe (log-linear fit): step scale "
           + ", ".join(f"{k} {drift_per_keyframe(v):+.3f} %" for k, v in scale.items())
           + (f"; depth scale {drift_per_keyframe(depth_scale):+.3f} %" if true_depth else ""))

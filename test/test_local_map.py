@@ -72,7 +72,7 @@ def test_local_map_links_landmarks_adjusts_the_newest_keyframe_and_restarts_on_a
         points = Xc * (1 + rng.normal(0, 0.02, (len(X), 1)))  # noisy depths, as triangulated
         keyframes.append(keyframe(k, np.linalg.inv(T[k]), Xc[:, :2] / Xc[:, 2:], points))
     keyframes[2].T_world_camera[:3, 3] += [0.01, -0.005, 0.0]  # a drifted pose for the adjustment to remove
-    local_map = LocalMap(size=6, threshold_px=1.0, anchors=0)
+    local_map = LocalMap(size=6, threshold_px=1.0, anchors=0, search_radius_px=4.0)
     same = np.stack([np.arange(len(X))] * 2, axis=1)  # keypoint i of every keyframe sees point i
     local_map.add(keyframes[0])
     assert not local_map.adjust(FOCAL)  # one keyframe: nothing to move
@@ -113,7 +113,7 @@ def test_anchors_hold_the_scale_that_the_windows_fixed_pair_gets_wrong():
         for k in range(8):
             Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
             keyframes.append(keyframe(k, T_world_camera[k].copy(), Xc[:, :2] / Xc[:, 2:], Xc * depth_noise[k]))
-        local_map = LocalMap(size=4, threshold_px=1.0, anchors=anchors)
+        local_map = LocalMap(size=4, threshold_px=1.0, anchors=anchors, search_radius_px=0.0)
         local_map.add(keyframes[0])
         for k in range(1, 8):
             local_map.add(keyframes[k], keyframes[k - 1], same)
@@ -127,3 +127,45 @@ def test_anchors_hold_the_scale_that_the_windows_fixed_pair_gets_wrong():
     step = np.linalg.norm(np.linalg.inv(T[1])[:3, 3] - np.linalg.inv(T[0])[:3, 3])
     assert errors[0] > 0.03 * step          # the fixed pair's 5 % is taken over
     assert errors[4] < errors[1] < errors[0] and errors[4] < 0.4 * errors[0], errors
+
+
+def test_refind_links_landmarks_the_chain_of_matches_lost():
+    """A point the middle keyframe's matches missed is found again in the newest keyframe, by projection and descriptor.
+
+    Keyframes 0-1-2: the 0-1 matches link every point, the 1-2 matches only the first half. Keyframe 2's other
+    keypoints get their landmark back where the descriptor agrees; where it does not (a different point's
+    descriptor) or the search is disabled, they stay unlinked.
+    """
+    rng = np.random.default_rng(3)
+    T, X, _, _, _ = scene(rng, cameras=3, points=80, noise_px=0.0)
+    descriptors = rng.normal(size=(len(X), 64))
+    descriptors /= np.linalg.norm(descriptors, axis=1, keepdims=True)
+    half = len(X) // 2
+    same = np.stack([np.arange(len(X))] * 2, axis=1)
+    for radius in (4.0, 0.0):
+        keyframes = []
+        for k in range(3):
+            Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+            kf = keyframe(k, np.linalg.inv(T[k]), Xc[:, :2] / Xc[:, 2:] + rng.normal(0, 0.3 / FOCAL, (len(X), 2)),
+                          Xc.copy())
+            noisy = descriptors + rng.normal(0, 0.02, descriptors.shape)
+            kf.descriptors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float16)
+            keyframes.append(kf)
+        swapped = np.arange(half + 10, half + 20)   # keyframe 2 sees these points with other points' descriptors
+        keyframes[2].descriptors[swapped] = descriptors[(swapped + 17) % len(X)].astype(np.float16)
+        local_map = LocalMap(size=6, threshold_px=1.0, anchors=0, search_radius_px=radius)
+        local_map.add(keyframes[0])
+        local_map.add(keyframes[1], keyframes[0], same)
+        local_map.add(keyframes[2], keyframes[1], same[:half])
+        assert (keyframes[2].landmarks[half:] < 0).all()
+        found = local_map.refind(FOCAL)
+        newest, first = keyframes[2].landmarks, keyframes[0].landmarks
+        if radius == 0:
+            assert found == 0 and (newest[half:] < 0).all()
+            continue
+        relinked = np.setdiff1d(np.arange(half, len(X)), swapped)
+        assert found == len(relinked)
+        np.testing.assert_array_equal(newest[relinked], first[relinked])
+        assert (newest[swapped] < 0).all()
+        np.testing.assert_array_equal(newest[:half], first[:half])   # the chain's links are untouched
+        assert local_map.adjust(FOCAL)      # and the adjustment takes the re-found observations

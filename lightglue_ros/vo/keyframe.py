@@ -31,6 +31,7 @@ class Keyframe:
     point_angles: np.ndarray        # N triangulation angle (radians) of each point; inf for measured depth
     metric: bool = False            # points come from a depth sensor (metres)
     landmarks: Optional[np.ndarray] = None  # N local-map landmark id per keypoint, -1 for none (monocular)
+    descriptors: Optional[np.ndarray] = None  # N x D float16 copy of the features' descriptors (monocular)
 
     @property
     def known(self) -> np.ndarray:

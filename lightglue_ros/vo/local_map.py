@@ -13,7 +13,10 @@ inherits, and on real drives the scale grew steadily (KITTI 04: scale drift 1.10
 anchors 1.04 and 0.17 %, `bench/scale_drift.py`).
 
 Points are "landmarks" with ids: a keyframe's keypoint that matches a keypoint of the previous keyframe (as an
-inlier) sees the same landmark; `Keyframe.landmarks` holds the id per keypoint (-1 for none).
+inlier) sees the same landmark; `Keyframe.landmarks` holds the id per keypoint (-1 for none). A chain of pairwise
+matches loses a point at the first pair that misses it, and tracks that end after two or three keyframes leave the
+anchors nothing to hold, so landmarks the new keyframe's matches did not link are searched for in it by projection
+and descriptor (`refind`), as ORB-SLAM's local map tracking does.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from collections import deque
 from typing import Deque, Dict, Optional
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from .geometry import skew
@@ -28,6 +32,10 @@ from .keyframe import Keyframe
 from .transforms import make_transform
 
 FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (1 dof) stay where they are
+# A re-found landmark's descriptor (its newest observation's) and the keypoint's: cosine similarity at least this.
+# Descriptors of one point across nearby views score 0.8-0.95, of neighbouring points rarely above 0.7.
+MIN_DESCRIPTOR_SIMILARITY = 0.8
+CANDIDATES = 4       # keypoints within the search radius compared per landmark
 
 
 def _linearise(R, t, X, camera_index, point_index, observed, focal):
@@ -144,8 +152,9 @@ class LocalMap:
     (measured in bench/scale_drift.py). Without an adjustment (`size` <= 2) no anchors are kept.
     """
 
-    def __init__(self, size: int, threshold_px: float, anchors: int):
+    def __init__(self, size: int, threshold_px: float, anchors: int, search_radius_px: float):
         self.size, self.threshold_px, self.anchors = size, threshold_px, anchors
+        self.search_radius_px = search_radius_px
         kept = max(size, 1) + (anchors if size > FIXED_KEYFRAMES else 0)
         self.keyframes: Deque[Keyframe] = deque(maxlen=kept)
         self.positions: Dict[int, np.ndarray] = {}   # landmark id -> world position
@@ -180,14 +189,58 @@ class LocalMap:
         seen = {int(v) for kf in self.keyframes for v in kf.landmarks[kf.landmarks >= 0]}
         self.positions = {k: v for k, v in self.positions.items() if k in seen}
 
+    def refind(self, focal: float) -> int:
+        """Link the newest keyframe's unlinked keypoints to the map's landmarks it sees; returns how many.
+
+        Each landmark the keyframe does not see yet is projected with the keyframe's pose; the keypoint within
+        `search_radius_px` whose descriptor is most like the landmark's newest observation takes it, if similar
+        enough, one landmark per keypoint.
+        """
+        keyframe = self.keyframes[-1]
+        older = [kf for kf in list(self.keyframes)[:-1] if kf.descriptors is not None]
+        free = np.flatnonzero(keyframe.landmarks < 0)
+        if self.search_radius_px <= 0 or keyframe.descriptors is None or not older or not len(free):
+            return 0
+        # The newest observation of each landmark (keyframes newest first, np.unique keeps the first).
+        landmark = np.concatenate([kf.landmarks[kf.landmarks >= 0] for kf in reversed(older)])
+        rows = [(kf, np.flatnonzero(kf.landmarks >= 0)) for kf in reversed(older)]
+        ids, first = np.unique(landmark, return_index=True)
+        wanted = np.isin(ids, list(self.positions)) & ~np.isin(ids, keyframe.landmarks)
+        ids, first = ids[wanted], first[wanted]
+        if not len(ids):
+            return 0
+        descriptors = np.concatenate([kf.descriptors[index] for kf, index in rows])[first].astype(np.float32)
+        T = np.linalg.inv(keyframe.T_world_camera)
+        Xc = np.stack([self.positions[int(i)] for i in ids]) @ T[:3, :3].T + T[:3, 3]
+        front = Xc[:, 2] > 0
+        ids, descriptors, Xc = ids[front], descriptors[front], Xc[front]
+        if not len(ids):
+            return 0
+        distance, near = cKDTree(keyframe.normalized[free]).query(
+            Xc[:, :2] / Xc[:, 2:], k=CANDIDATES, distance_upper_bound=self.search_radius_px / focal)
+        found = np.isfinite(distance)
+        candidates = keyframe.descriptors[free[np.where(found, near, 0)]].astype(np.float32)
+        similarity = np.where(found, np.einsum("nd,nkd->nk", descriptors, candidates), -np.inf)
+        best = np.argmax(similarity, axis=1)
+        score = similarity[np.arange(len(ids)), best]
+        keypoint = free[np.where(found, near, 0)[np.arange(len(ids)), best]]
+        good = np.flatnonzero(score >= MIN_DESCRIPTOR_SIMILARITY)
+        good = good[np.argsort(-score[good], kind="stable")]
+        _, unique = np.unique(keypoint[good], return_index=True)   # the most similar landmark per keypoint
+        good = good[unique]
+        keyframe.landmarks[keypoint[good]] = ids[good]
+        return len(good)
+
     def adjust(self, focal: float) -> bool:
         """Bundle-adjust the window: the keyframes' poses, the newest keyframe's points and their angles.
 
-        False when the window is too short to move anything.
+        Landmarks the newest keyframe sees are re-found first (`refind`). False when the window is too short to
+        move anything.
         """
         free = min(self.size, len(self.keyframes)) - FIXED_KEYFRAMES
         if free <= 0:
             return False
+        self.refind(focal)
         fixed = len(self.keyframes) - free
         camera, keypoint, landmark = [], [], []
         for k, kf in enumerate(self.keyframes):

@@ -15,10 +15,10 @@ essential matrix (the fallback), and changes nothing.
 pose when there is none), re-triangulates keyframe points the frame sees at a wider angle, and decides on a new
 keyframe. A monocular keyframe triangulates its matches with the previous keyframe at the running scale (keypoints
 on edges along their epipolar lines get no depth: their matches slide along the edge, `aperture.py`) and the local
-map bundle-adjusts the last keyframes and the points they share, with older keyframes that see those points
-held fixed (`local_map.py`, timed as `bundle_adjustment`), which removes most of the drift of chained two-view
-estimates and holds the scale over distance. With RGB-D the keyframe's points come from the
-aligned depth image (metres).
+map bundle-adjusts the last keyframes and the points they share (landmarks the matches lost re-found in the new
+keyframe by projection and descriptor), with older keyframes that see those points held fixed (`local_map.py`,
+timed as `bundle_adjustment`), which removes most of the drift of chained two-view estimates and holds the scale
+over distance. With RGB-D the keyframe's points come from the aligned depth image (metres).
 
 States: INITIALIZING (monocular scale not yet fixed; rotation-only updates), TRACKING, DEGENERATE (translation not
 observable or the frame failed: rotation-only update or pose held), LOST (`lost_after_failures` consecutive
@@ -101,8 +101,10 @@ class Tracker:
         """
         config.validate()
         self.config, self.policy = config, KeyframePolicy(config)
-        if (self.local_map.size, self.local_map.threshold_px, self.local_map.anchors) != (
-                config.local_map_keyframes, config.ransac_threshold_px, config.local_map_anchor_keyframes):
+        if (self.local_map.size, self.local_map.threshold_px, self.local_map.anchors,
+                self.local_map.search_radius_px) != (config.local_map_keyframes, config.ransac_threshold_px,
+                                                     config.local_map_anchor_keyframes,
+                                                     config.landmark_search_radius_px):
             self.local_map = self._new_local_map()
 
     def set_camera(self, camera: CameraModel) -> None:
@@ -128,7 +130,8 @@ class Tracker:
 
     def _new_local_map(self) -> LocalMap:
         cfg = self.config
-        return LocalMap(cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes)
+        return LocalMap(cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
+                        cfg.landmark_search_radius_px)
 
     # --- the per-frame pipeline -------------------------------------------------------------------------------
     def process(self, image: np.ndarray, stamp: float, depth: Optional[np.ndarray] = None,
@@ -278,9 +281,12 @@ class Tracker:
             angles[:] = np.inf
         elif hypothesis is not None:
             self._carry_points(pair, hypothesis, points, angles)
+        # Monocular keyframes keep their descriptors on the CPU: the local map searches them for its landmarks.
+        descriptors = None if metric else \
+            frame.encoded.features.descriptors.detach().cpu().numpy().astype(np.float16)
         keyframe = Keyframe(self.next_keyframe_id, frame.stamp, frame.index, T_world_camera.copy(),
                             covariance.copy(), frame.encoded, frame.keypoints, frame.normalized, frame.structure,
-                            points, angles, metric)
+                            points, angles, metric, descriptors=descriptors)
         self.next_keyframe_id += 1
         if keyframe.num_points and not metric:
             self.unit_depth = keyframe.median_depth  # the scale a monocular re-initialisation starts from
