@@ -127,6 +127,15 @@ class BagPlayer:
         msgtype = self.acks.subscribe()
         self.log.info(f"lock-step: each {self.step_topic} waits for one {self.acks.topic} ({msgtype})")
 
+    def wait_for_delivery(self, timeout_s: float = 5.0) -> None:
+        """Before exiting: reliable messages still in flight die with the process (a fixed pause lost some)."""
+        from rclpy.duration import Duration
+
+        publishers = dict(self.publishers, **({CLOCK_TOPIC: self.clock_pub} if self.clock_pub else {}))
+        for topic, publisher in publishers.items():
+            if not publisher.wait_for_all_acked(Duration(seconds=timeout_s)):
+                self.log.warning(f"{topic}: not every message was acknowledged within {timeout_s:.0f} s")
+
     def wait_for_subscribers(self, topics: Sequence[str]) -> None:
         """Block until each of `topics` has a subscriber, or, without topics, any played topic has one."""
         topics = [t if t.startswith("/") else "/" + t for t in topics]
@@ -244,7 +253,7 @@ def main(argv=None) -> int:
                 log.info(f"played {count} messages")
                 if not args.loop or count == 0:
                     break
-        time.sleep(0.5)  # let reliable delivery finish before the publishers go away
+            player.wait_for_delivery()
     except KeyboardInterrupt:
         pass
     except (ValueError, TimeoutError) as exc:
