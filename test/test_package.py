@@ -168,7 +168,7 @@ def test_console_scripts_point_at_existing_functions():
 def test_only_the_ros_layer_imports_rclpy():
     """Three layers, data flowing one way: messages -> ros/ -> vo/ -> models/. Below ros/ nothing imports ROS."""
     ros_modules = ("rclpy", "sensor_msgs", "nav_msgs", "geometry_msgs", "std_msgs", "std_srvs", "diagnostic_msgs",
-                   "lifecycle_msgs", "rosgraph_msgs", "tf2_ros", "cv_bridge", "launch", "launch_ros")
+                   "lifecycle_msgs", "rosgraph_msgs", "tf2_ros", "tf2_msgs", "cv_bridge", "launch", "launch_ros")
     offenders = [f"{path.relative_to(ROOT)}: {module}" for path in PACKAGE
                  if "ros" not in path.relative_to(ROOT / "lightglue_ros").parts[:-1]
                  for module, _ in imports(path) if module.split(".")[0] in ros_modules]

@@ -25,7 +25,7 @@ try:  # a ROS install's, else the one the test session builds (conftest.py); abs
     from tf2_msgs.msg import TFMessage
 except ImportError:
     TFMessage = None
-# What vo_node broadcasts TF through: wherever a ROS install is, absent from PyPI (tf2_msgs alone is not enough).
+# tf2_ros: wherever a ROS install is, absent from PyPI; without it vo_node publishes TFMessage on /tf itself.
 TF2_ROS = importlib.util.find_spec("tf2_ros") is not None
 
 
@@ -61,7 +61,7 @@ def publish_in_lock_step(peer, frames, info_for) -> None:
 def test_real_tum_frames(peer, data_dir, tmp_path):
     node = start_node(DOMAIN_ID, tmp_path, max_keypoints=1024)
     transforms = []
-    if TFMessage is not None:  # the transforms must be the odometry's, or none without tf2_ros
+    if TFMessage is not None:  # the transforms must be the odometry's (through tf2_ros or the node's publisher)
         peer.node.create_subscription(TFMessage, "/tf", transforms.append, 100)
     try:
         peer.wait_for_node(node)
@@ -99,11 +99,12 @@ def test_real_tum_frames(peer, data_dir, tmp_path):
     print("vo_node on TUM:", errors.summary())
     assert errors.matched >= len(frames) - 1  # the first frame is 67 ms before the first ground-truth pose
     assert errors.ate_rmse < 0.02 * errors.path_length, errors.summary()
-    if not TF2_ROS:
-        assert log.count("tf2_ros is not importable") == 1  # one warning, no crash
+    if TFMessage is None:  # neither tf2_ros nor tf2_msgs: one warning, no crash
+        assert not TF2_ROS, "tf2_ros without tf2_msgs"
+        assert log.count("no TF is broadcast") == 1
         assert transforms == []
-    else:
-        assert TFMessage is not None, "tf2_ros without tf2_msgs"
+    else:  # through tf2_ros, or without it the node's own TFMessage publisher
+        assert log.count("TF through tf2_ros" if TF2_ROS else "TF published as tf2_msgs/TFMessage on /tf") == 1
         sent = [t for message in transforms for t in message.transforms]
         assert len(sent) == len(odometry) and all(t.header.frame_id == "odom" for t in sent)
         assert np.allclose([[t.transform.translation.x, t.transform.translation.y, t.transform.translation.z]

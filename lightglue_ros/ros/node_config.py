@@ -24,8 +24,8 @@ class NodeConfig:
                                                "Camera pose in the base frame, x y z qx qy qz qw (camera optical "
                                                "axes: x right, y down, z forward). Identity when base_frame is the "
                                                "camera.")
-    publish_tf: bool = knob(True, "Broadcast odom_frame -> base frame through tf2_ros (when it is installed).",
-                            restart=True)
+    publish_tf: bool = knob(True, "Broadcast odom_frame -> base frame on /tf (tf2_ros's broadcaster, else a "
+                            "tf2_msgs/TFMessage publisher).", restart=True)
     intrinsics: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0), "Fallback fx fy cx cy (pixels) used while no "
                                          "camera_info has arrived; zeros: wait for camera_info.")
     rectified_images: bool = knob(False, "The images are rectified (image_proc's image_rect): intrinsics come from "

@@ -7,7 +7,7 @@ Subscribes (relative names, remap them): `image` (sensor_msgs/Image) or `image/c
 (geometry_msgs/PoseWithCovarianceStamped: restart the trajectory at that base pose).
 Publishes: `odom` (nav_msgs/Odometry), `path` (nav_msgs/Path), `matches` (sensor_msgs/PointCloud2, see
 MATCH_FIELDS), `matches_image` (overlay, rendered only while subscribed), `status` (std_msgs/String, JSON),
-`/diagnostics`, and TF odom_frame → base frame when tf2_ros is importable.
+`/diagnostics`, and TF odom_frame → base frame (tf2_ros's broadcaster, else a TFMessage publisher on `/tf`).
 Service: `reset` (std_srvs/Trigger).
 
 Lifecycle: `configure` loads and warms the models (a bad weights file fails it with the reason), `activate`
@@ -50,10 +50,12 @@ from lightglue_ros.ros.node_config import NodeConfig
 from lightglue_ros.ros.parameters import declare_parameters, restart_needed, updated
 from lightglue_ros.ros.qos import InputSubscription
 from lightglue_ros.ros.sync import LossCounter, StampedBuffer, stamp_ns
+from lightglue_ros.ros.tf_broadcast import make_broadcaster
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.scale import depth_to_metres
 from lightglue_ros.vo.transforms import transform_from_quaternion
+from lightglue_ros.vo.twist import PoseUncertainty, rotate_covariance, twist_covariance
 
 # How long the first image waits for any CameraInfo before it is rejected. A camera that starts publishing the moment
 # it sees our subscription can be faster than our side of the discovery: its first reliable samples then come by
@@ -169,7 +171,7 @@ class VONode(LifecycleNode):
         self.logged: dict = {}                # throttled message kind -> when it was last logged
         self.error: Optional[str] = None      # the exception of the last frame, until one succeeds
         self.last_stamp: Optional[float] = None
-        self.last_pose = None                 # (stamp, T_odom_base) for the twist
+        self.last_pose = None                 # (stamp, T_odom_base, PoseUncertainty) for the twist
         self.last_result = None
         self.path: deque = deque()            # PoseStamped of the path, newest last; a Path only for subscribers
         self.pairing_misses = 0               # images without a CameraInfo of their stamp, before any had one
@@ -206,11 +208,8 @@ class VONode(LifecycleNode):
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.tf_broadcaster = None
         if self.config.publish_tf:
-            try:
-                from tf2_ros import TransformBroadcaster
-                self.tf_broadcaster = TransformBroadcaster(self)
-            except ImportError:
-                log.warning("tf2_ros is not importable: no TF is broadcast (odometry is still published)")
+            self.tf_broadcaster, how = make_broadcaster(self)
+            (log.info if self.tf_broadcaster is not None else log.warning)(how)
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
                                   self.create_timer(2.0, self.warn_without_camera)]
         self.reset_service = self.create_service(Trigger, "reset", self.on_reset)
@@ -531,6 +530,8 @@ class VONode(LifecycleNode):
         rotate = np.kron(np.eye(2), T_base_camera[:3, :3])  # camera-aligned world → odom axes
         odom.pose.covariance = (rotate @ result.covariance @ rotate.T).ravel().tolist()
         stamp = stamp_seconds(header.stamp)
+        uncertainty = PoseUncertainty.of(result)
+        previous = self.last_pose[2] if self.last_pose is not None else None
         if self.last_pose is not None and stamp > self.last_pose[0]:
             dt = stamp - self.last_pose[0]
             motion = np.linalg.inv(self.last_pose[1]) @ T_odom_base  # in the previous base frame
@@ -539,7 +540,11 @@ class VONode(LifecycleNode):
             twist = odom.twist.twist
             twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in linear)
             twist.angular.x, twist.angular.y, twist.angular.z = (float(v) for v in angular)
-        self.last_pose = (stamp, T_odom_base)
+        # The twist is in the child (base) frame (REP-105): camera-aligned world -> odom -> base axes.
+        R_base_world = T_odom_base[:3, :3].T @ T_base_camera[:3, :3]
+        twist_cov = rotate_covariance(twist_covariance(previous, uncertainty), R_base_world)
+        odom.twist.covariance = twist_cov.ravel().tolist()
+        self.last_pose = (stamp, T_odom_base, uncertainty)
         self.odom_pub.publish(odom)
 
         self.path.append(PoseStamped(header=odom.header, pose=odom.pose.pose))

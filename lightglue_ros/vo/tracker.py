@@ -71,6 +71,8 @@ class FrameResult:
     timings: dict = field(default_factory=dict)  # stage -> ms: extract encode match geometry bundle_adjustment total
     solver: Solver = Solver.NONE
     reason: str = ""                    # why the frame was not fully tracked, or why it became a keyframe
+    # covariance less the matched keyframe's: this frame's own solve (plus what held frames added); for the twist
+    relative_covariance: np.ndarray = field(default_factory=lambda: np.zeros((6, 6)))
 
     @property
     def num_inliers(self) -> int:
@@ -342,4 +344,5 @@ class Tracker:
             stop_layer=match.stop_layer if match is not None else 0,
             num_layers=match.num_layers if match is not None else 0,
             pruned=match.pruned if match is not None else (0, 0), timings=timings,
-            solver=hypothesis.solver if hypothesis is not None and hypothesis.ok else Solver.NONE, reason=reason)
+            solver=hypothesis.solver if hypothesis is not None and hypothesis.ok else Solver.NONE, reason=reason,
+            relative_covariance=self.covariance - keyframe.covariance)
