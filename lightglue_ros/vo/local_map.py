@@ -15,8 +15,9 @@ anchors 1.04 and 0.17 %, `bench/scale_drift.py`).
 Points are "landmarks" with ids: a keyframe's keypoint that matches a keypoint of the previous keyframe (as an
 inlier) sees the same landmark; `Keyframe.landmarks` holds the id per keypoint (-1 for none). A chain of pairwise
 matches loses a point at the first pair that misses it, and tracks that end after two or three keyframes leave the
-anchors nothing to hold, so landmarks the new keyframe's matches did not link are searched for in it by projection
-and descriptor (`refind`), as ORB-SLAM's local map tracking does.
+anchors nothing to hold, so landmarks the new keyframe's matches did not link can be searched for in it by
+projection and descriptor (`refind`, as ORB-SLAM's local map tracking does; off by default, see
+`VOConfig.landmark_search_radius_px` for what it measured).
 """
 from __future__ import annotations
 

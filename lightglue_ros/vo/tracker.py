@@ -15,10 +15,10 @@ essential matrix (the fallback), and changes nothing.
 pose when there is none), re-triangulates keyframe points the frame sees at a wider angle, and decides on a new
 keyframe. A monocular keyframe triangulates its matches with the previous keyframe at the running scale (keypoints
 on edges along their epipolar lines get no depth: their matches slide along the edge, `aperture.py`) and the local
-map bundle-adjusts the last keyframes and the points they share (landmarks the matches lost re-found in the new
-keyframe by projection and descriptor), with older keyframes that see those points held fixed (`local_map.py`,
-timed as `bundle_adjustment`), which removes most of the drift of chained two-view estimates and holds the scale
-over distance. With RGB-D the keyframe's points come from the aligned depth image (metres).
+map bundle-adjusts the last keyframes and the points they share (optionally with landmarks the matches lost
+re-found in the new keyframe by projection and descriptor), with older keyframes that see those points held fixed
+(`local_map.py`, timed as `bundle_adjustment`), which removes most of the drift of chained two-view estimates and
+holds the scale over distance. With RGB-D the keyframe's points come from the aligned depth image (metres).
 
 States: INITIALIZING (monocular scale not yet fixed; rotation-only updates), TRACKING, DEGENERATE (translation not
 observable or the frame failed: rotation-only update or pose held), LOST (`lost_after_failures` consecutive
