@@ -114,7 +114,9 @@ class BagPlayer:
         self.clock_pub = None
         if args.clock:
             from rosgraph_msgs.msg import Clock
-            self.clock_pub = node.create_publisher(Clock, CLOCK_TOPIC, QoSProfile(depth=10))
+            # Reliable keep-last drops samples a slow reader has not acknowledged once the history is full: at 50 Hz
+            # and --rate 8 a depth of 10 lost the first ticks under load.
+            self.clock_pub = node.create_publisher(Clock, CLOCK_TOPIC, QoSProfile(depth=QOS_DEPTH))
         self.acks = None
         self.step_topic = None
         if args.ack_topic:
