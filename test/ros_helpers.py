@@ -195,7 +195,8 @@ def call(peer, kind, name, request, timeout=120.0):
 def set_parameter(peer, name, value):
     """Set one of vo_node's parameters at run time; the SetParametersResult (successful, reason)."""
     kinds = {bool: (ParameterType.PARAMETER_BOOL, "bool_value"), int: (ParameterType.PARAMETER_INTEGER,
-             "integer_value"), str: (ParameterType.PARAMETER_STRING, "string_value")}
+             "integer_value"), str: (ParameterType.PARAMETER_STRING, "string_value"),
+             list: (ParameterType.PARAMETER_DOUBLE_ARRAY, "double_array_value")}
     kind, field = kinds[type(value)]
     parameter = Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))
     request = SetParameters.Request(parameters=[parameter])

@@ -65,6 +65,8 @@ def test_lifecycle_over_dds(frames, tmp_path):
         # Unconfigured, every parameter may change (configure reads them).
         assert set_parameter(peer, "features", "aliked").successful
         assert set_parameter(peer, "weights_dir", "").successful
+        zero = set_parameter(peer, "base_from_camera", [0.0] * 7)  # no rotation: refused, not failing every frame
+        assert not zero.successful and "base_from_camera" in zero.reason and "norm" in zero.reason
         assert transition(peer, Transition.TRANSITION_CONFIGURE) and state(peer) == "inactive"
         time.sleep(1.0)
         assert peer.image_pub.get_subscription_count() == 0  # configured, not yet subscribed
@@ -75,6 +77,9 @@ def test_lifecycle_over_dds(frames, tmp_path):
         # Live parameters: the models' knobs need a restart; the tracking knobs apply from the next frame.
         refused = set_parameter(peer, "max_keypoints", 512)
         assert not refused.successful and "needs a restart" in refused.reason
+        # The mounting re-expresses the whole trajectory: a live change is refused, not applied mid-path.
+        moved = set_parameter(peer, "base_from_camera", [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+        assert not moved.successful and "base_from_camera: needs a restart" in moved.reason
         assert set_parameter(peer, "keyframe_max_age", 1).successful
         assert set_parameter(peer, "odom_frame", "odom_live").successful
         answer = send(frames[2])

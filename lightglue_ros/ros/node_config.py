@@ -7,6 +7,7 @@ Same field pattern as VOConfig (`knob`: default, description, range/choices), so
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -21,9 +22,10 @@ class NodeConfig:
     odom_frame: str = knob("odom", "Frame of the odometry: the base frame's pose at the first frame (or reset).")
     base_frame: str = knob("", "Child frame of the odometry and TF; '' uses the image's frame_id (the camera).")
     base_from_camera: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
-                                               "Camera pose in the base frame, x y z qx qy qz qw (camera optical "
-                                               "axes: x right, y down, z forward). Identity when base_frame is the "
-                                               "camera.")
+                                               "Camera pose in the base frame, x y z qx qy qz qw (metres; camera "
+                                               "optical axes: x right, y down, z forward; the quaternion is "
+                                               "normalised). Identity when base_frame is the camera.",
+                                               restart=True)
     publish_tf: bool = knob(True, "Broadcast odom_frame -> base frame on /tf (tf2_ros's broadcaster, else a "
                             "tf2_msgs/TFMessage publisher).", restart=True)
     intrinsics: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0), "Fallback fx fy cx cy (pixels) used while no "
@@ -48,7 +50,25 @@ class NodeConfig:
                            restart=True)
 
     def __post_init__(self):
-        self.base_from_camera, self.intrinsics = tuple(self.base_from_camera), tuple(self.intrinsics)
+        self.base_from_camera, self.intrinsics = mounting(self.base_from_camera), tuple(self.intrinsics)
         VOConfig.validate(self)
-        if len(self.base_from_camera) != 7 or len(self.intrinsics) != 4:
-            raise ValueError("base_from_camera needs 7 numbers (x y z qx qy qz qw), intrinsics 4 (fx fy cx cy)")
+        if len(self.intrinsics) != 4:
+            raise ValueError("intrinsics needs 4 numbers (fx fy cx cy)")
+
+
+def mounting(values) -> Tuple[float, ...]:
+    """`base_from_camera` checked: 7 finite numbers, the quaternion normalised (users type rounded values).
+
+    A zero quaternion is no rotation; accepted, every frame would fail when the node publishes it.
+    """
+    try:
+        pose = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"base_from_camera={values!r}: must be 7 numbers (x y z qx qy qz qw)") from None
+    if len(pose) != 7 or not all(math.isfinite(v) for v in pose):
+        raise ValueError(f"base_from_camera={list(pose)}: must be 7 finite numbers (x y z qx qy qz qw)")
+    norm = math.sqrt(sum(v * v for v in pose[3:]))
+    if norm < 1e-6:
+        raise ValueError(f"base_from_camera={list(pose)}: the quaternion (qx qy qz qw) has norm {norm:g}, "
+                         "not a rotation")
+    return pose[:3] + tuple(v / norm for v in pose[3:])
