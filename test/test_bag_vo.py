@@ -81,7 +81,11 @@ def node_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
             time.sleep(0.05)
     finally:
         node.terminate()
-        log = node.communicate(timeout=20)[0]
+        try:
+            log = node.communicate(timeout=20)[0]
+        except subprocess.TimeoutExpired:  # a slow exit is not this test's subject (as stop_node); its log still is
+            node.kill()
+            log = node.communicate()[0]
         executor.shutdown()
         spinner.join()
         listener.destroy_node()
