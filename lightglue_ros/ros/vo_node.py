@@ -527,8 +527,8 @@ class VONode(LifecycleNode):
         pose = odom.pose.pose
         pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
         pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (float(v) for v in quaternion)
-        rotate = np.kron(np.eye(2), T_base_camera[:3, :3])  # camera-aligned world → odom axes
-        odom.pose.covariance = (rotate @ result.covariance @ rotate.T).ravel().tolist()
+        # camera-aligned world → odom axes
+        odom.pose.covariance = rotate_covariance(result.covariance, T_base_camera[:3, :3]).ravel().tolist()
         stamp = stamp_seconds(header.stamp)
         uncertainty = PoseUncertainty.of(result)
         previous = self.last_pose[2] if self.last_pose is not None else None

@@ -156,6 +156,7 @@ class LocalMap:
     def __init__(self, size: int, threshold_px: float, anchors: int, search_radius_px: float):
         self.size, self.threshold_px, self.anchors = size, threshold_px, anchors
         self.search_radius_px = search_radius_px
+        self.settings = (size, threshold_px, anchors, search_radius_px)   # what the tracker built it from
         kept = max(size, 1) + (anchors if size > FIXED_KEYFRAMES else 0)
         self.keyframes: Deque[Keyframe] = deque(maxlen=kept)
         self.positions: Dict[int, np.ndarray] = {}   # landmark id -> world position
@@ -203,9 +204,8 @@ class LocalMap:
         if self.search_radius_px <= 0 or keyframe.descriptors is None or not older or not len(free):
             return 0
         # The newest observation of each landmark (keyframes newest first, np.unique keeps the first).
-        landmark = np.concatenate([kf.landmarks[kf.landmarks >= 0] for kf in reversed(older)])
         rows = [(kf, np.flatnonzero(kf.landmarks >= 0)) for kf in reversed(older)]
-        ids, first = np.unique(landmark, return_index=True)
+        ids, first = np.unique(np.concatenate([kf.landmarks[index] for kf, index in rows]), return_index=True)
         wanted = np.isin(ids, list(self.positions)) & ~np.isin(ids, keyframe.landmarks)
         ids, first = ids[wanted], first[wanted]
         if not len(ids):

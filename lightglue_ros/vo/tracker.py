@@ -103,10 +103,7 @@ class Tracker:
         """
         config.validate()
         self.config, self.policy = config, KeyframePolicy(config)
-        if (self.local_map.size, self.local_map.threshold_px, self.local_map.anchors,
-                self.local_map.search_radius_px) != (config.local_map_keyframes, config.ransac_threshold_px,
-                                                     config.local_map_anchor_keyframes,
-                                                     config.landmark_search_radius_px):
+        if self.local_map.settings != self._local_map_settings():
             self.local_map = self._new_local_map()
 
     def set_camera(self, camera: CameraModel) -> None:
@@ -130,10 +127,13 @@ class Tracker:
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.local_map = self._new_local_map()
 
-    def _new_local_map(self) -> LocalMap:
+    def _local_map_settings(self) -> tuple:
         cfg = self.config
-        return LocalMap(cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
-                        cfg.landmark_search_radius_px)
+        return (cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
+                cfg.landmark_search_radius_px)
+
+    def _new_local_map(self) -> LocalMap:
+        return LocalMap(*self._local_map_settings())
 
     # --- the per-frame pipeline -------------------------------------------------------------------------------
     def process(self, image: np.ndarray, stamp: float, depth: Optional[np.ndarray] = None,
@@ -283,8 +283,8 @@ class Tracker:
             angles[:] = np.inf
         elif hypothesis is not None:
             self._carry_points(pair, hypothesis, points, angles)
-        # Monocular keyframes keep their descriptors on the CPU: the local map searches them for its landmarks.
-        descriptors = None if metric else \
+        # With the landmark search on, monocular keyframes keep their descriptors on the CPU for it.
+        descriptors = None if metric or self.config.landmark_search_radius_px <= 0 else \
             frame.encoded.features.descriptors.detach().cpu().numpy().astype(np.float16)
         keyframe = Keyframe(self.next_keyframe_id, frame.stamp, frame.index, T_world_camera.copy(),
                             covariance.copy(), frame.encoded, frame.keypoints, frame.normalized, frame.structure,
