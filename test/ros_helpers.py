@@ -3,7 +3,7 @@
 """Real rclpy over real DDS for the node tests.
 
 A vo_node process, and an in-test peer that publishes frames and records what the node publishes. Each test module uses
-its own ROS_DOMAIN_ID.
+its own ROS_DOMAIN_ID (`domain_id`).
 """
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ from std_msgs.msg import String
 
 ROOT = Path(__file__).resolve().parents[1]
 TUM_INTRINSICS = (535.4, 539.2, 320.1, 247.6)
+
+
+def domain_id(base: int) -> int:
+    """A test module's ROS_DOMAIN_ID, shifted by LGR_TEST_DOMAIN_OFFSET so checkouts tested side by side don't talk."""
+    return base + int(os.environ.get("LGR_TEST_DOMAIN_OFFSET", "0"))
 
 
 def ros_env(domain_id: int) -> dict:

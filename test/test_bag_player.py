@@ -24,9 +24,10 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from lightglue_ros.ros.bag_player import Track, default_step_topic, playback_offset, select_tracks
+from ros_helpers import domain_id
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
-DOMAIN_ID = 71
+DOMAIN_ID = domain_id(71)
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -23,9 +23,10 @@ from rclpy.qos import QoSProfile
 from scipy.spatial.transform import Rotation
 
 from lightglue_ros.ros.params_yaml import NODE_KEY
+from ros_helpers import domain_id
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
-DOMAIN_ID = 72
+DOMAIN_ID = domain_id(72)
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = 8
 # Small enough for CI on two cores; the same settings go to the node (YAML) and the runner (flags).

@@ -16,9 +16,9 @@ from geometry_msgs.msg import PoseWithCovarianceStamped
 from sensor_msgs.msg import Image, RegionOfInterest
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from ros_helpers import Peer, TUM_INTRINSICS, camera_info, stamp_msg, start_node, stop_node
+from ros_helpers import Peer, TUM_INTRINSICS, camera_info, domain_id, stamp_msg, start_node, stop_node
 
-DOMAIN_ID = 62
+DOMAIN_ID = domain_id(62)
 SIZE = (320, 240)
 W, H = SIZE
 INTRINSICS = tuple(v / 2 for v in TUM_INTRINSICS)

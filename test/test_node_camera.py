@@ -17,9 +17,9 @@ from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.sim import Renderer, SyntheticSequence, build_scene
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.evaluation import evaluate_trajectory
-from ros_helpers import Peer, positions, set_parameter, stamp_msg, stamp_seconds, start_node, stop_node
+from ros_helpers import Peer, domain_id, positions, set_parameter, stamp_msg, stamp_seconds, start_node, stop_node
 
-DOMAIN_ID = 66
+DOMAIN_ID = domain_id(66)
 SIZE = (320, 240)
 FRAMES = 20
 D = [-0.32, 0.12, 0.0, 0.0, -0.02]  # strong barrel distortion (plumb_bob), like a wide-angle webcam

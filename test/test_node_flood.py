@@ -13,9 +13,9 @@ import numpy as np
 from lightglue_ros.ros.bench_node import rss_mb
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.sim import SyntheticSequence
-from ros_helpers import Peer, camera_info, stamp_msg, stamp_seconds, start_node, stop_node
+from ros_helpers import Peer, camera_info, domain_id, stamp_msg, stamp_seconds, start_node, stop_node
 
-DOMAIN_ID = 63
+DOMAIN_ID = domain_id(63)
 FLOOD_SECONDS = 20.0
 
 

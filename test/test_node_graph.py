@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from ros_helpers import FASTDDS_PROFILE, ROOT, TUM_INTRINSICS, ros_env, start_node, stop_node
+from ros_helpers import FASTDDS_PROFILE, ROOT, TUM_INTRINSICS, domain_id, ros_env, start_node, stop_node
 
-DOMAIN_ID = 64
+DOMAIN_ID = domain_id(64)
 
 
 def run_client(domain_id: int, data_dir, qos: str, rate: float, frames: int = 0, env: dict | None = None) -> dict:

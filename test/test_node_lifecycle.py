@@ -17,10 +17,10 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from ros_helpers import (Peer, TUM_INTRINSICS, call, camera_info, positions, set_parameter, stamp_msg, start_node,
-                         stop_node)
+from ros_helpers import (Peer, TUM_INTRINSICS, call, camera_info, domain_id, positions, set_parameter, stamp_msg,
+                         start_node, stop_node)
 
-DOMAIN_ID = 65
+DOMAIN_ID = domain_id(65)
 SIZE = (320, 240)
 INTRINSICS = tuple(v / 2 for v in TUM_INTRINSICS)
 

@@ -16,9 +16,9 @@ from rcl_interfaces.srv import GetParameters
 from rclpy.parameter import parameter_value_to_python
 
 from lightglue_ros.ros.params_yaml import NODE_KEY, node_parameters
-from ros_helpers import Peer, ROOT, call, ros_env, stop_node
+from ros_helpers import Peer, ROOT, call, domain_id, ros_env, stop_node
 
-DOMAIN_ID = 67
+DOMAIN_ID = domain_id(67)
 NAMESPACE = "/robot1"
 
 

@@ -16,9 +16,9 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.vo.tracker import HELD_VARIANCE
-from ros_helpers import Peer, TUM_INTRINSICS, camera_info, stamp_msg, stamp_seconds, start_node, stop_node
+from ros_helpers import Peer, TUM_INTRINSICS, camera_info, domain_id, stamp_msg, stamp_seconds, start_node, stop_node
 
-DOMAIN_ID = 81
+DOMAIN_ID = domain_id(81)
 TF2_ROS = importlib.util.find_spec("tf2_ros") is not None
 
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import textwrap
 
-from ros_helpers import ROOT, ros_env
+from ros_helpers import ROOT, domain_id, ros_env
 
-DOMAIN_ID = 68
+DOMAIN_ID = domain_id(68)
 
 HUMBLE_RCLPY = """
 import sys

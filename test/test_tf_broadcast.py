@@ -9,9 +9,9 @@ import subprocess
 import sys
 import textwrap
 
-from ros_helpers import ROOT, ros_env
+from ros_helpers import ROOT, domain_id, ros_env
 
-DOMAIN_ID = 82
+DOMAIN_ID = domain_id(82)
 PROBE = """
     import json, sys
     for name in sys.argv[1:]:

@@ -15,9 +15,9 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from ros_helpers import ROOT, ros_env
+from ros_helpers import ROOT, domain_id, ros_env
 
-DOMAIN_ID = 73
+DOMAIN_ID = domain_id(73)
 # Values a wrong offset, width or field order in the type support would not reproduce.
 TRANSFORMS = [
     {"parent": "odom", "child": "base_link", "stamp": [1_700_000_000, 123_456_789],

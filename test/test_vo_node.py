@@ -17,10 +17,10 @@ from lightglue_ros.ros.vo_node import MATCH_DTYPE
 from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.evaluation import evaluate_trajectory
 from lightglue_ros.vo.tum import read_tum
-from ros_helpers import (Peer, TUM_INTRINSICS, camera_info, positions, stamp_msg, stamp_seconds, start_node,
+from ros_helpers import (Peer, TUM_INTRINSICS, camera_info, domain_id, positions, stamp_msg, stamp_seconds, start_node,
                          stop_node)
 
-DOMAIN_ID = 61
+DOMAIN_ID = domain_id(61)
 try:  # a ROS install's, else the one the test session builds (conftest.py); absent only if that build failed
     from tf2_msgs.msg import TFMessage
 except ImportError:
