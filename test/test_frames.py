@@ -1,6 +1,10 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""The frames arithmetic (lightglue_ros.ros.frames), no ROS: TF chains, the REP-103 fallback, odom re-anchoring."""
+"""The frames module (lightglue_ros.ros.frames).
+
+TF chains, the REP-103 fallback and odom's re-anchoring (no ROS); where the mounting comes from (its /tf_static
+listener on a real rclpy node, fed its messages here).
+"""
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -8,6 +12,7 @@ from scipy.spatial.transform import Rotation
 from lightglue_ros.ros.frames import (OPTICAL_IN_BASE, T_base_camera_of, T_odom_base_of, T_world_camera_of,
                                       chain_transform, reanchored)
 from lightglue_ros.vo.transforms import invert_transform, make_transform
+from ros_helpers import domain_id
 
 
 def random_transform(rng) -> np.ndarray:
@@ -73,3 +78,90 @@ def test_a_new_mounting_keeps_the_base_pose_and_then_moves_with_it():
     step = random_transform(rng)
     after = T_odom_base_of(T_world_camera @ step, new, anchored)
     np.testing.assert_allclose(invert_transform(before) @ after, new @ step @ invert_transform(new), atol=1e-12)
+
+
+class Log:
+    """The lines a MountingSource logs, by level."""
+
+    def __init__(self):
+        self.lines = []
+
+    def info(self, message):
+        self.lines.append(("info", message))
+
+    def warning(self, message):
+        self.lines.append(("warning", message))
+
+
+def tf_message(transforms):
+    from geometry_msgs.msg import TransformStamped
+    from tf2_msgs.msg import TFMessage
+    message = TFMessage()
+    for parent, child, xyz, quaternion in transforms:
+        t = TransformStamped()
+        t.header.frame_id, t.child_frame_id = parent, child
+        t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = xyz
+        r = t.transform.rotation
+        r.x, r.y, r.z, r.w = quaternion
+        message.transforms.append(t)
+    return message
+
+
+@pytest.fixture
+def static_listener(tf2_msgs):
+    """The node's /tf_static listener on a real rclpy node (its messages handed to it here, not over DDS)."""
+    import rclpy
+    from tf2_msgs.msg import TFMessage
+
+    from lightglue_ros.ros.frames import StaticTFListener
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id(86))  # its own: no other process's /tf_static reaches it
+    node = rclpy.create_node("mounting_test", context=context, start_parameter_services=False)
+    listener = StaticTFListener(node, TFMessage)
+    yield listener
+    listener.destroy()
+    node.destroy_node()
+    rclpy.try_shutdown(context=context)
+
+
+def test_mounting_waits_a_bounded_time_then_falls_back_then_takes_tf_and_the_parameter_wins(static_listener):
+    import time
+
+    from lightglue_ros.ros.frames import MountingSource
+    from lightglue_ros.ros.node_config import NodeConfig
+    log = Log()
+    source = MountingSource(static_listener, "from /tf_static", log)
+    cfg = NodeConfig(mounting_wait_s=0.3)
+    source.start(cfg.mounting_wait_s)
+    start = time.monotonic()
+    T = source.T_base_camera(cfg, "camera_optical_frame")
+    assert 0.25 < time.monotonic() - start < 2.0  # waited, bounded
+    np.testing.assert_allclose(T, T_base_camera_of(OPTICAL_IN_BASE))
+    assert log.lines[-1][0] == "warning" and "no TF from base_link to 'camera_optical_frame' within 0.3 s" in \
+        log.lines[-1][1]
+    start = time.monotonic()
+    source.T_base_camera(cfg, "camera_optical_frame")
+    assert time.monotonic() - start < 0.1 and len(log.lines) == 1  # once decided: no more waiting, no more lines
+
+    # robot_state_publisher's chain arrives (rounded values; a second message adds a frame, keeps the first).
+    static_listener.on_message(tf_message([("base_link", "camera_link", (1.2, 0.0, 1.5), (0, 0, 0, 1))]))
+    static_listener.on_message(tf_message([("camera_link", "camera_optical_frame", (0, 0, 0),
+                                            (-0.5, 0.5, -0.5, 0.5))]))
+    T = source.T_base_camera(cfg, "camera_optical_frame")
+    np.testing.assert_allclose(T, T_base_camera_of((1.2, 0.0, 1.5, -0.5, 0.5, -0.5, 0.5)), atol=1e-12)
+    assert log.lines[-1] == ("info", "mounting changed (odom re-anchored at the current pose): mounting from TF: "
+                             "base_link -> camera_optical_frame = [1.2, 0, 1.5, -0.5, 0.5, -0.5, 0.5] (x y z qx qy "
+                             "qz qw) (from /tf_static)")
+    source.T_base_camera(cfg, "camera_optical_frame")
+    assert len(log.lines) == 2  # the same: nothing new
+    # A zero quaternion on /tf_static is no transform: the known one stays.
+    static_listener.on_message(tf_message([("base_link", "camera_link", (9.0, 0.0, 0.0), (0, 0, 0, 0))]))
+    np.testing.assert_allclose(source.T_base_camera(cfg, "camera_optical_frame"), T, atol=1e-12)
+
+    # base_from_camera given: it overrides TF; base_frame '' (or the camera's frame): the camera's own pose.
+    explicit = NodeConfig(base_from_camera=[0.1, 0.0, 0.2, -0.5, 0.5, -0.5, 0.5])
+    np.testing.assert_allclose(source.T_base_camera(explicit, "camera_optical_frame"),
+                               T_base_camera_of(explicit.base_from_camera))
+    assert "base_from_camera parameter" in log.lines[-1][1]
+    for camera_itself in (NodeConfig(base_frame=""), NodeConfig(base_frame="camera_optical_frame")):
+        np.testing.assert_allclose(source.T_base_camera(camera_itself, "camera_optical_frame"), np.eye(4))
