@@ -53,8 +53,9 @@ def parse_args(argv=None):
     parser.add_argument("--namespace", default="/robot1", help="the node's namespace (default /robot1)")
     parser.add_argument("--mounting", type=float, nargs=3, default=(1.2, 0.0, 1.5), metavar=("X", "Y", "Z"),
                         help="camera_link in base_link, metres, level and looking along base x (default 1.2 0 1.5)")
-    parser.add_argument("--no-tf", action="store_true", help="publish no mounting: the node's fallback, base_link at "
-                        "the camera, scored as such")
+    parser.add_argument("--mounting-from", choices=("tf", "parameter", "none"), default="tf",
+                        help="how the node learns the mounting: /tf_static (default), base_from_camera given to the "
+                        "node it starts (no TF), or not at all (its fallback, base_link at the camera, scored as such)")
     parser.add_argument("--no-start-node", action="store_true", help="use a vo_node already running")
     parser.add_argument("--node-arg", action="append", default=[], help="extra --ros-args for the node (repeat)")
     parser.add_argument("--domain", type=int, default=int(os.environ.get("ROS_DOMAIN_ID", "0")))
@@ -290,24 +291,28 @@ def main(argv=None) -> int:
         sys.path.insert(0, built)
         os.environ["PYTHONPATH"] = os.pathsep.join([built, str(ROOT), os.environ.get("PYTHONPATH", "")])
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    from lightglue_ros.ros.frames import T_world_camera_of
+    from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_world_camera_of
 
     paths, times, intrinsics, truth_camera, encoding = load_sequence(args.folder)
     if args.frames:
         paths, times, truth_camera = paths[:args.frames], times[:args.frames], truth_camera[:args.frames]
-    # The node's mounting: the robot's from TF, or with --no-tf its documented fallback (base_link at the camera).
-    B = mounting_matrix((0.0, 0.0, 0.0) if args.no_tf else args.mounting)
+    # The node's mounting: the robot's (TF or parameter), or with none its fallback (base_link at the camera).
+    B = mounting_matrix((0.0, 0.0, 0.0) if args.mounting_from == "none" else args.mounting)
     truth_base = B @ truth_camera @ np.linalg.inv(B)  # B T_camera0_camera B^-1: the base relative to its start
 
     client = RobotClient(args, args.domain)
-    if not args.no_tf:
+    node_args = list(args.node_arg)
+    if args.mounting_from == "tf":
         client.publish_mounting(robot_tf(args.mounting))
+    elif args.mounting_from == "parameter":
+        pose = (*args.mounting, *OPTICAL_IN_BASE[3:])
+        node_args += ["-p", f"base_from_camera:=[{','.join(str(float(v)) for v in pose)}]"]
     node, log_path = None, args.log or Path(f"/tmp/robot_client_vo_node_{os.getpid()}.log")
     if not args.no_start_node:
         env = dict(os.environ, ROS_DOMAIN_ID=str(args.domain), PYTHONUNBUFFERED="1")
         node = subprocess.Popen([sys.executable, "-m", "lightglue_ros.ros.vo_node", "--ros-args",
                                  "-r", f"__ns:={args.namespace}", "--params-file", str(ROOT / "config" / "vo.yaml"),
-                                 *args.node_arg], env=env, cwd=ROOT, stdout=open(log_path, "w"),
+                                 *node_args], env=env, cwd=ROOT, stdout=open(log_path, "w"),
                                 stderr=subprocess.STDOUT)
     lost = []
     try:
@@ -336,7 +341,7 @@ def main(argv=None) -> int:
     metric = any(s.metric for s in client.sensors)
     result = {"sequence": str(args.folder), "frames": len(paths), "odometry": len(odometry), "no_answer": lost,
               "tracking": sum(s == "TRACKING" for s in states), "s_per_frame": round(elapsed / len(paths), 2),
-              "mounting_tf": not args.no_tf, "mounting_xyz": list(args.mounting), **frame_checks(client, odometry),
+              "mounting_from": args.mounting_from, "mounting_xyz": list(args.mounting), **frame_checks(client, odometry),
               "rep103": axes_check(estimate, truth_base[index]),
               "base_sim3": score(times[index], estimate, truth_base[index], True),
               "camera_sim3": score(times[index], np.stack([T_world_camera_of(T, B) for T in estimate]),
