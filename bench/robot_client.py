@@ -341,7 +341,8 @@ def main(argv=None) -> int:
     metric = any(s.metric for s in client.sensors)
     result = {"sequence": str(args.folder), "frames": len(paths), "odometry": len(odometry), "no_answer": lost,
               "tracking": sum(s == "TRACKING" for s in states), "s_per_frame": round(elapsed / len(paths), 2),
-              "mounting_from": args.mounting_from, "mounting_xyz": list(args.mounting), **frame_checks(client, odometry),
+              "mounting_from": args.mounting_from, "mounting_xyz": list(args.mounting),
+              **frame_checks(client, odometry),
               "rep103": axes_check(estimate, truth_base[index]),
               "base_sim3": score(times[index], estimate, truth_base[index], True),
               "camera_sim3": score(times[index], np.stack([T_world_camera_of(T, B) for T in estimate]),
