@@ -201,8 +201,8 @@ class MountingSource:
                 self.log.warning(message)
             else:
                 self.log.info(message)
-        self.T = T
-        return T
+        self.T = self.source[1]  # unchanged: the very matrix as before, so odom's anchor stays as it is
+        return self.T
 
     def destroy(self) -> None:
         if self.listener is not None:
