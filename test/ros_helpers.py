@@ -32,7 +32,10 @@ TUM_INTRINSICS = (535.4, 539.2, 320.1, 247.6)
 
 def domain_id(base: int) -> int:
     """A test module's ROS_DOMAIN_ID, shifted by LGR_TEST_DOMAIN_OFFSET so checkouts tested side by side don't talk."""
-    return base + int(os.environ.get("LGR_TEST_DOMAIN_OFFSET", "0"))
+    domain = base + int(os.environ.get("LGR_TEST_DOMAIN_OFFSET", "0"))
+    if not 0 <= domain <= 232:  # Fast DDS's port mapping ends there
+        raise ValueError(f"ROS domain {domain} (test base {base} + LGR_TEST_DOMAIN_OFFSET) is outside 0-232")
+    return domain
 
 
 def ros_env(domain_id: int) -> dict:
