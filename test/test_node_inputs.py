@@ -203,7 +203,7 @@ def transition(peer, transition_id):
 
 
 def test_deactivate_and_cleanup_mid_frame(sequence, tmp_path):
-    """A slow frame (an image 4x the size: SuperPoint on the CPU) in progress while the node is deactivated."""
+    """A slow frame (an image 8x the size: feature extraction on the CPU) in progress while the node is deactivated."""
     peer = Peer(DOMAIN_ID + 2)
     node = start_node(DOMAIN_ID + 2, tmp_path, max_keypoints=2048)
     camera = Camera(peer, sequence, tmp_path / "vo_node.log")
@@ -212,13 +212,16 @@ def test_deactivate_and_cleanup_mid_frame(sequence, tmp_path):
         t = 100.0
         for i in range(2):
             camera.send(i, t + i * 0.1)
-        slow = []
+        camera.send(2, t + 0.5, scale=8.0)  # how slow is a big frame here?
+        slow = [peer.statuses()[-1]["timings_ms"]["total"]]
+        print(f"\na big frame takes {slow[0]:.0f} ms")
+        assert slow[0] > 300, slow
         for round_, cleanup in enumerate((False, True)):
             count = len(peer.received["odom"])
             stamp = t + 1.0 + round_
-            peer.info_pub.publish(camera.info(stamp, scale=4.0))
-            peer.image_pub.publish(camera.image(2, stamp, scale=4.0))
-            time.sleep(0.4)  # it has arrived and is being processed
+            peer.info_pub.publish(camera.info(stamp, scale=8.0))
+            peer.image_pub.publish(camera.image(3, stamp, scale=8.0))
+            time.sleep(0.3 + 0.3 * slow[0] / 1e3)  # it has arrived (15 MB, 0.1 s for depth) and is being processed
             ok, deactivated = transition(peer, Transition.TRANSITION_DEACTIVATE)
             assert ok
             if cleanup:  # waits for the frame: it uses the models and publishers cleanup destroys
@@ -231,7 +234,7 @@ def test_deactivate_and_cleanup_mid_frame(sequence, tmp_path):
                 assert transition(peer, Transition.TRANSITION_CONFIGURE)[0]
             assert transition(peer, Transition.TRANSITION_ACTIVATE)[0]
             peer.wait_for_node(node)
-            for i in range(3, 5):  # tracked again, by the one worker
+            for i in range(4, 6):  # tracked again, by the one worker
                 camera.send(i, stamp + i * 0.1)
         print(f"\nslow frames: {[round(ms) for ms in slow]} ms")
         assert peer.statuses()[-1]["rejected"] == 0

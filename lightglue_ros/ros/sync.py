@@ -131,10 +131,10 @@ class PairingQueue:
     def arrive(self, stamp: int, item: Any, now: float, waits_for: Dict[str, float]) -> List[Waiting]:
         """An image, waiting at most `waits_for[name]` seconds for each partner's message; the images released."""
         entry = Waiting(stamp, item, now, {name: now + wait_s for name, wait_s in waits_for.items()})
-        for name in waits_for:
+        for name, wait_s in waits_for.items():
             partner = self.partners[name]
             msg = partner.find(stamp)
-            if msg is not None or partner.none_due(stamp):
+            if msg is not None or wait_s <= 0 or partner.none_due(stamp):
                 entry.found[name] = msg
             else:
                 entry.pending.add(name)
