@@ -22,8 +22,11 @@ def generate_launch_description():
                               description="camera image topic (sensor_msgs/Image; /compressed with use_compressed)"),
         DeclareLaunchArgument("camera_info", default_value="/camera/camera_info",
                               description="camera_info topic matching the image"),
-        DeclareLaunchArgument("depth", default_value="/camera/depth/image_raw",
-                              description="aligned depth image topic (16UC1 mm or 32FC1 m), used when published"),
+        DeclareLaunchArgument("depth", default_value="/camera/aligned_depth_to_color/image_raw",
+                              description="depth registered to the colour image (16UC1 mm or 32FC1 m; the same "
+                                          "frame_id as the image, else it is not used), used when published; the "
+                                          "default is realsense2_camera's aligned topic (align_depth.enable), not "
+                                          "the unaligned /camera/depth/image_raw"),
         DeclareLaunchArgument("params_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
                               description="vo_node parameters (all of them, see config/vo.yaml); keyed /**: "
                                           "as config/*.yaml are, a file applies under any namespace"),

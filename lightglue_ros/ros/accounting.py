@@ -25,11 +25,18 @@ class FrameAccounting:
 
     def __init__(self, log: NodeLog):
         self.log = log
-        self.counts = Counter()               # processed, dropped, received
+        self.counts = Counter()               # processed, dropped, received; unpaired, with_depth of the processed
         self.rejected = Counter()             # reason -> frames
         self.events_lost = 0                  # the middleware's message-lost events on `image`
         self.losses = LossCounter()           # images whose CameraInfo came and they did not
         self.lost_history: deque = deque()    # (monotonic, lost) at each diagnostics tick
+
+    def frame_done(self, paired: bool, with_depth: bool) -> None:
+        """A frame tracked: with its own CameraInfo or the newest one (`unpaired`), with depth or without."""
+        self.counts.update(processed=1, unpaired=not paired, with_depth=with_depth)
+
+    def drop(self, count: int = 1) -> None:
+        self.counts["dropped"] += count
 
     def reject(self, reason: str, message: str, level: str = "warning", throttle: float = 1.0) -> None:
         self.rejected[reason] += 1
@@ -55,6 +62,7 @@ class FrameAccounting:
         return {"received": self.counts["received"], "processed": self.counts["processed"],
                 "dropped": dropped, "rejected": sum(self.rejected.values()),
                 "rejected_reasons": dict(self.rejected), "lost": lost,
+                "unpaired": self.counts["unpaired"], "with_depth": self.counts["with_depth"],
                 "qos": {s.topic: s.profile.reliability.name.lower() if s.profile else None for s in inputs}}
 
     def diagnostics(self, values: dict, result, error: Optional[str], name: str) -> DiagnosticArray:

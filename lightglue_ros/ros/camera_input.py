@@ -1,25 +1,48 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""Inputs and pairing: the frame mailbox, and each image paired with the CameraInfo and depth of its stamp."""
+"""Inputs and pairing: each image paired with the CameraInfo and depth of its stamp, then the frame mailbox.
+
+Images wait for their CameraInfo (and depth) in a `PairingQueue` on the executor thread, as image_transport's camera
+subscriber pairs them (an exact-time synchroniser with a queue): a CameraInfo that comes 0.8 s after its image still
+pairs, while the worker goes on tracking the images already paired. The paired images go to the worker through the
+one-slot `LatestFrame` mailbox, newest first.
+"""
 from __future__ import annotations
 
 import threading
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, List, Optional
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 
 from lightglue_ros.ros.image_conversion import image_from_msg
 from lightglue_ros.ros.node_log import NodeLog
-from lightglue_ros.ros.sync import StampedBuffer, stamp_ns
+from lightglue_ros.ros.sync import PairingQueue, Partner, stamp_ns
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.scale import depth_to_metres
 
-# How long the first image waits for any CameraInfo before it is rejected. A camera that starts publishing the moment
+# How long the first image waits for a CameraInfo when none has come yet. A camera that starts publishing the moment
 # it sees our subscription can be faster than our side of the discovery: its first reliable samples then come by
 # Fast DDS's repair, on the writer's next heartbeat (every 3 s by default).
 CAMERA_INFO_GRACE_S = 3.5
 PAIRING_MISSES = 5          # images without a CameraInfo of their stamp before pairing by stamp is given up
+PAIRING_QUEUE = 64          # images waiting for their CameraInfo at most (0.8 s at 60 Hz fits)
+DEPTH_IDLE_S = 2.0          # depth images came this recently: images wait for theirs up to sync_wait_s ...
+DEPTH_IDLE_WAIT_S = 0.1     # ... else only this long (a publisher that is silent, or sends now and then)
+ALIGNED_DEPTH_HINT = "/camera/aligned_depth_to_color/image_raw"  # realsense2_camera's name, with align_depth
+
+
+@dataclass
+class Arrival:
+    """An image on its way to the worker, with the CameraInfo and depth image of its stamp (or None)."""
+
+    msg: Any
+    received: float                # monotonic, when the image arrived
+    released: float                # monotonic, when its pairing was done
+    info: Optional[CameraInfo]
+    depth: Optional[Image]
+    paired: bool                   # `info` has the image's stamp (else it is the newest one, or None)
 
 
 class LatestFrame:
@@ -44,6 +67,12 @@ class LatestFrame:
             item, self._item = self._item, None
             return item
 
+    def clear(self) -> bool:
+        """Drop what is waiting; whether something was."""
+        with self._condition:
+            dropped, self._item = self._item is not None, None
+            return dropped
+
     def close(self) -> None:
         with self._condition:
             self.closed = True
@@ -51,49 +80,80 @@ class LatestFrame:
 
 
 class CameraInput:
-    """The CameraInfos and depth images received, and the camera model and depth of each image.
+    """The CameraInfos and depth images received, each image's pairing, and the camera model and depth of a frame.
 
-    Filled on the executor thread (`on_camera_info`, `on_depth`), read on the worker.
+    The pairing runs on the executor thread (`on_image`, `on_camera_info`, `on_depth`, `due`, `clear`); `camera_for`
+    and `depth_for` on the worker.
     """
 
-    def __init__(self, log: NodeLog):
+    def __init__(self, log: NodeLog, on_drop):
         self.log = log
-        self.camera_infos = StampedBuffer()
-        self.depths = StampedBuffer()
-        self.camera: Optional[CameraModel] = None  # the last image's
+        self.camera_infos = Partner()
+        self.depths = Partner(predict=True)        # depth at half the colour rate: every other image has none
+        self.queue = PairingQueue({"camera_info": self.camera_infos, "depth": self.depths}, PAIRING_QUEUE, on_drop)
+        self.camera: Optional[CameraModel] = None  # the last frame's
         self.pairing = None                        # True: stamps match CameraInfo; False: the camera never does
         self.pairing_misses = 0                    # images without a CameraInfo of their stamp, before any had one
 
-    def on_camera_info(self, msg: CameraInfo) -> int:
+    # --- pairing (executor thread) -------------------------------------------------------------------------
+
+    def on_image(self, msg, now: float, cfg, wants_depth: bool, first: bool) -> List[Arrival]:
+        """An image arrived; the images whose pairing is done (this one, if its partners are here)."""
+        waits_for = {}
+        if self.pairing is not False:
+            waits_for["camera_info"] = cfg.sync_wait_s
+            if first and self.camera_infos.newest_stamp is None and not any(cfg.intrinsics):
+                waits_for["camera_info"] = max(cfg.sync_wait_s, CAMERA_INFO_GRACE_S)
+        if wants_depth:
+            self.depths.tolerance_ns = int(cfg.depth_max_stamp_diff_s * 1e9)
+            flowing = now - self.depths.last_arrival < DEPTH_IDLE_S
+            waits_for["depth"] = cfg.sync_wait_s if flowing else min(cfg.sync_wait_s, DEPTH_IDLE_WAIT_S)
+        return self._arrivals(self.queue.arrive(stamp_ns(msg.header.stamp), msg, now, waits_for), now)
+
+    def on_camera_info(self, msg: CameraInfo, now: float) -> tuple:
+        """(its stamp, the images whose pairing is done)."""
         stamp = stamp_ns(msg.header.stamp)
-        self.camera_infos.put(stamp, msg)
-        return stamp
+        return stamp, self._arrivals(self.queue.partner_arrived("camera_info", stamp, msg, now), now)
 
-    def on_depth(self, msg: Image) -> None:
-        self.depths.put(stamp_ns(msg.header.stamp), msg)
+    def on_depth(self, msg: Image, now: float) -> List[Arrival]:
+        return self._arrivals(self.queue.partner_arrived("depth", stamp_ns(msg.header.stamp), msg, now), now)
 
-    def camera_for(self, stamp, image: np.ndarray, cfg, image_topic: str, first: bool) -> Optional[CameraModel]:
+    def due(self, now: float) -> List[Arrival]:
+        """The images whose partners did not come in time: they go on with what they have."""
+        return self._arrivals(self.queue.due(now), now) if self.queue.waiting else []
+
+    def clear(self) -> int:
+        """Drop the waiting images (deactivate, told to `on_drop`); how many."""
+        return self.queue.clear()
+
+    def _arrivals(self, entries: list, now: float) -> List[Arrival]:
+        arrivals = []
+        for entry in entries:  # grows when pairing is given up below
+            info = entry.found.get("camera_info")
+            paired = info is not None
+            if paired:
+                self.pairing = True
+            else:
+                info = self.camera_infos.buffer.newest()
+                if info is not None and self.pairing is None:
+                    self.pairing_misses += 1
+                    if self.pairing_misses >= PAIRING_MISSES:
+                        self.pairing = False
+                        self.log.once("pairing", "camera_info stamps never equal the image stamps: each image now "
+                                                 "takes the newest camera_info")
+                        entries.extend(self.queue.give_up("camera_info"))
+            arrivals.append(Arrival(entry.item, entry.arrived, now, info, entry.found.get("depth"), paired))
+        return arrivals
+
+    # --- the frame's camera and depth (worker thread) ------------------------------------------------------
+
+    def camera_for(self, arrival: Arrival, image: np.ndarray, cfg, image_topic: str) -> Optional[CameraModel]:
         """The camera model of an image; None when there is none.
 
-        From the CameraInfo with the image's stamp (waiting `sync_wait_s` for it), else the newest one when the
-        camera never stamps them alike, else the `intrinsics` parameter. `first`: no frame processed yet.
+        From the CameraInfo of the image's stamp, else (a CameraInfo that never came, a camera that never stamps them
+        alike) the newest one, else the `intrinsics` parameter.
         """
-        info = self.camera_infos.wait_for(stamp_ns(stamp), timeout=cfg.sync_wait_s if self.pairing
-                                          is not False else 0.0)
-        if info is not None:
-            self.pairing = True
-        else:
-            info = self.camera_infos.newest()
-            if info is None and not any(cfg.intrinsics) and first:
-                # Image and CameraInfo come on separate subscriptions: give the first CameraInfo a moment.
-                info = self.camera_infos.wait_for(stamp_ns(stamp), tolerance_ns=1 << 62,
-                                                  timeout=CAMERA_INFO_GRACE_S)
-            if info is not None and self.pairing is None:
-                self.pairing_misses += 1
-                if self.pairing_misses >= PAIRING_MISSES:
-                    self.pairing = False
-                    self.log.once("pairing", "camera_info stamps never equal the image stamps: each image now "
-                                             "takes the newest camera_info")
+        info = arrival.info
         height, width = image.shape[:2]
         if info is None:
             if not any(cfg.intrinsics):
@@ -107,7 +167,8 @@ class CameraInput:
             self.log.throttled("warning", f"camera_info ignored ({error}): the last good one stays in use")
             return self.camera
         if (camera.width, camera.height) != (width, height):
-            raise ValueError(f"image is {width}x{height} but the camera_info is {camera.width}x{camera.height}")
+            which = "" if arrival.paired else " (the newest: none came with the image's stamp)"
+            raise ValueError(f"image is {width}x{height} but the camera_info is {camera.width}x{camera.height}{which}")
         return camera
 
     def camera_from_info(self, info: CameraInfo, rectified: bool, topic: str) -> CameraModel:
@@ -123,11 +184,17 @@ class CameraInput:
                                        "its CameraInfo is ignored; set rectified_images false")
         return camera
 
-    def depth_for(self, stamp, shape, cfg) -> Optional[np.ndarray]:
-        """The aligned depth image (metres) with the frame's stamp, if one comes within `sync_wait_s`."""
-        msg = self.depths.wait_for(stamp_ns(stamp), tolerance_ns=int(cfg.depth_max_stamp_diff_s * 1e9),
-                                   timeout=cfg.sync_wait_s)
+    def depth_for(self, arrival: Arrival, shape, depth_topic: str) -> Optional[np.ndarray]:
+        """The depth image (metres) paired with the frame, if it is aligned to it: same frame_id, same size."""
+        msg = arrival.depth
         if msg is None:
+            return None
+        frame = arrival.msg.header.frame_id
+        if msg.header.frame_id != frame:
+            self.log.once(f"unaligned {msg.header.frame_id}",
+                          f"depth ignored: {depth_topic} is in frame '{msg.header.frame_id}', the images in "
+                          f"'{frame}': it is not aligned to them. Give the depth registered to the colour camera "
+                          f"(e.g. {ALIGNED_DEPTH_HINT} of realsense2_camera with align_depth.enable)")
             return None
         try:
             depth = depth_to_metres(image_from_msg(msg))

@@ -16,6 +16,7 @@ from lightglue_ros.vo.config import VOConfig, knob
 
 
 QOS_CHOICES = ("auto", "sensor_data", "reliable")
+TIME_JUMP_CHOICES = ("auto", "continue", "reset")
 
 
 @dataclass
@@ -47,10 +48,15 @@ class NodeConfig:
                     choices=QOS_CHOICES, restart=True)
     queue_depth: int = knob(2, "History depth of the input subscriptions; the node processes only the newest "
                             "frame and counts the others as dropped.", range=(1, 1000), restart=True)
-    sync_wait_s: float = knob(0.1, "How long an image waits for the CameraInfo and depth image with its stamp.",
-                              range=(0.0, 5.0))
+    sync_wait_s: float = knob(1.0, "How long an image waits for the CameraInfo and depth image of its stamp "
+                              "(images wait side by side, the frames already paired are tracked meanwhile); then "
+                              "it takes the newest CameraInfo and goes without depth.", range=(0.0, 5.0))
     depth_max_stamp_diff_s: float = knob(0.02, "A depth image pairs with the frame whose stamp is this close.",
                                          range=(0.0, 1.0))
+    on_time_jump: str = knob("auto", "Image stamps going backwards: 'continue' restarts the tracking at the current "
+                             "pose (odom stays continuous, REP-105), 'reset' starts a new trajectory at the origin, "
+                             "'auto' resets only when the node's clock went back too (use_sim_time and a replay "
+                             "that starts over: a bag loop), else continues.", choices=TIME_JUMP_CHOICES)
     path_max_length: int = knob(2000, "Poses kept in the published path (oldest dropped).", range=(1, 1000000))
     warmup: bool = knob(True, "Run the models once at configure so the first frame is not slow.", restart=True)
     autostart: bool = knob(True, "Configure and activate at start-up; false waits for a lifecycle manager.",

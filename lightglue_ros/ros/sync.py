@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """Pairing messages by stamp across subscriptions, and accounting for images lost in transport.
 
-The executor thread puts messages in; the node's worker thread takes them out, so everything here is thread-safe.
-Stamps are integer nanoseconds (exact comparison, as image_transport's camera subscriber pairs them).
+`StampedBuffer` and `LossCounter` are thread-safe (the executor thread puts in, the worker may read). The
+`PairingQueue` runs on the executor thread only: images wait there, not on the worker, so a slow partner never stalls
+tracking. Stamps are integer nanoseconds (exact comparison, as image_transport's camera subscriber pairs them).
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
-from typing import Any, Optional
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set
 
 
 def stamp_ns(stamp) -> int:
@@ -49,6 +51,141 @@ class StampedBuffer:
                 if remaining <= 0:
                     return None
                 self._changed.wait(remaining)
+
+
+MAX_SPACING_NS = 1_000_000_000  # a longer gap between a stream's stamps is no rate (a pause, a time jump)
+
+
+class Partner:
+    """A stream images wait for (CameraInfo, depth): its message of an image's stamp, or the news that none comes.
+
+    None comes for stamp S once a message newer than S (by more than `tolerance_ns`) arrives, since each publisher's
+    messages arrive in order; or, with `predict`, from the stream's learned period, when no message is due near S
+    (depth at half the colour rate: every other image has none, and need not wait for it). Not for CameraInfo: a
+    camera with a variable frame rate would be paired with the wrong one.
+    """
+
+    def __init__(self, tolerance_ns: int = 0, predict: bool = False, size: int = 30):
+        self.tolerance_ns, self.predict = tolerance_ns, predict
+        self.buffer = StampedBuffer(size)
+        self.newest_stamp: Optional[int] = None        # the last message's
+        self.last_arrival = -float("inf")              # monotonic
+        self._spacings: deque = deque(maxlen=4)        # between the last messages' stamps, while regular
+
+    def put(self, stamp: int, msg: Any, now: float) -> None:
+        spacing = stamp - self.newest_stamp if self.newest_stamp is not None else 0
+        if 0 < spacing < MAX_SPACING_NS:
+            self._spacings.append(spacing)
+        else:  # the first, a gap, stamps going back: the stream's rate is to be learned again
+            self._spacings.clear()
+        self.newest_stamp, self.last_arrival = stamp, now
+        self.buffer.put(stamp, msg)
+
+    def find(self, stamp: int) -> Optional[Any]:
+        return self.buffer.wait_for(stamp, self.tolerance_ns)
+
+    def newer_than(self, stamp: int, other: int) -> bool:
+        """Whether a message stamped `other` says that none will come for `stamp`."""
+        return other > stamp + self.tolerance_ns
+
+    def none_due(self, stamp: int) -> bool:
+        """By the stream's period, no message is due within tolerance of `stamp`.
+
+        Only for a regular stream: 3 spacings or more, all within 25 % of each other.
+        """
+        spacings = self._spacings
+        if not self.predict or len(spacings) < 3 or self.newest_stamp >= stamp or max(spacings) > 1.25 * min(spacings):
+            return False
+        period = sorted(spacings)[len(spacings) // 2]
+        due = self.newest_stamp + max(1, round((stamp - self.newest_stamp) / period)) * period
+        return abs(due - stamp) > max(self.tolerance_ns, period // 4)  # a quarter period of stamp jitter
+
+
+@dataclass
+class Waiting:
+    """An image in the pairing queue: `found` holds each partner's message (None: none comes), `pending` the rest."""
+
+    stamp: int
+    item: Any
+    arrived: float                                     # monotonic
+    deadlines: Dict[str, float]                        # partner -> until when it is waited for
+    pending: Set[str] = field(default_factory=set)
+    found: Dict[str, Any] = field(default_factory=dict)
+
+
+class PairingQueue:
+    """Images waiting for the messages of their stamp from other subscriptions (image_transport's exact-time sync).
+
+    Released in arrival order once every partner has its message or none will come. A waiting image never holds up
+    the worker (it waits here, on the executor thread). Bounded in time (a deadline per image and partner) and size:
+    when `capacity` images wait, a new one replaces the newest waiting (dropped), as the frame mailbox does.
+    `on_drop(n)` is told of the images that leave without being released.
+    """
+
+    def __init__(self, partners: Dict[str, Partner], capacity: int = 64, on_drop=lambda count: None):
+        self.partners = partners
+        self.capacity = capacity
+        self.on_drop = on_drop
+        self.waiting: deque = deque()
+
+    def arrive(self, stamp: int, item: Any, now: float, waits_for: Dict[str, float]) -> List[Waiting]:
+        """An image, waiting at most `waits_for[name]` seconds for each partner's message; the images released."""
+        entry = Waiting(stamp, item, now, {name: now + wait_s for name, wait_s in waits_for.items()})
+        for name, wait_s in waits_for.items():
+            partner = self.partners[name]
+            msg = partner.find(stamp)
+            if msg is not None or wait_s <= 0 or partner.none_due(stamp):
+                entry.found[name] = msg
+            else:
+                entry.pending.add(name)
+        if len(self.waiting) >= self.capacity:
+            self.waiting.pop()
+            self.on_drop(1)
+        self.waiting.append(entry)
+        return self._ready()
+
+    def partner_arrived(self, name: str, stamp: int, msg: Any, now: float) -> List[Waiting]:
+        partner = self.partners[name]
+        partner.put(stamp, msg, now)
+        for entry in self.waiting:
+            if name not in entry.pending:
+                continue
+            if abs(entry.stamp - stamp) <= partner.tolerance_ns:
+                entry.found[name] = msg
+                entry.pending.discard(name)
+            elif partner.newer_than(entry.stamp, stamp):
+                entry.found[name] = None
+                entry.pending.discard(name)
+        return self._ready()
+
+    def due(self, now: float) -> List[Waiting]:
+        """Images past their deadline: released with what they have."""
+        for entry in self.waiting:
+            for name in [name for name in entry.pending if now >= entry.deadlines[name]]:
+                entry.found[name] = None
+                entry.pending.discard(name)
+        return self._ready()
+
+    def give_up(self, name: str) -> List[Waiting]:
+        """Stop waiting for a partner (the camera never stamps it alike)."""
+        for entry in self.waiting:
+            if name in entry.pending:
+                entry.pending.discard(name)
+                entry.found[name] = None
+        return self._ready()
+
+    def clear(self) -> int:
+        """Drop every waiting image (deactivate); how many."""
+        count = len(self.waiting)
+        self.waiting.clear()
+        self.on_drop(count)
+        return count
+
+    def _ready(self) -> List[Waiting]:
+        released = []
+        while self.waiting and not self.waiting[0].pending:
+            released.append(self.waiting.popleft())
+        return released
 
 
 class LossCounter:

@@ -14,10 +14,12 @@ Lifecycle: `configure` loads and warms the models (a bad weights file fails it w
 subscribes, `deactivate` unsubscribes, `cleanup` releases the models. With `autostart` (the default) the node
 configures and activates itself, so `ros2 run` and plain launch files need no lifecycle manager.
 
-Frames are processed on a worker thread, newest first: a frame that arrives while the tracker is busy replaces the
-waiting one, which is counted as dropped. Each image is paired with the CameraInfo (and depth) of its stamp. Every
-image the camera sent ends up processed, dropped, rejected (with a reason) or lost (in transport: see
-`sync.LossCounter`), and `status` counts each. Times come from the image headers, so sim time and bags work.
+Each image waits (on the executor thread, `camera_input.CameraInput`) for the CameraInfo and depth of its stamp, then
+goes to the worker thread, newest first: a frame paired while the tracker is busy replaces the waiting one, which is
+counted as dropped. One worker for the node's life: deactivate stops the inputs and lets a frame in progress finish
+(and publish); cleanup waits for it. Every image the camera sent ends up processed, dropped, rejected (with a reason)
+or lost (in transport: see `sync.LossCounter`), and `status` counts each. Times come from the image headers, so sim
+time and bags work; image stamps going backwards restart the tracking at the current pose (`on_time_jump`).
 """
 from __future__ import annotations
 
@@ -31,13 +33,14 @@ import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseWithCovarianceStamped
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.accounting import FrameAccounting
-from lightglue_ros.ros.camera_input import CameraInput, LatestFrame
+from lightglue_ros.ros.camera_input import Arrival, CameraInput, LatestFrame
 from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, make_listener
 from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
@@ -50,6 +53,8 @@ from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.transforms import transform_from_quaternion
 
 PLAUSIBLE_LATENCY_S = 30.0  # a header stamp further from the node's clock is not a latency (a bag without sim time)
+CLOCK_JUMP_WAIT_S = 1.0     # how long stamps going back wait for /clock to go back too (its own subscription)
+PAIRING_TICK_S = 0.02       # how often images past their pairing deadline are let go
 
 
 class VONode(LifecycleNode):
@@ -66,15 +71,18 @@ class VONode(LifecycleNode):
         self.output: Optional[OdometryOutput] = None
         self.inputs: list = []
         self.image_input: Optional[InputSubscription] = None
-        self.worker: Optional[threading.Thread] = None
+        self.worker: Optional[threading.Thread] = None  # started at the first activate, for the node's life
+        self.processing = threading.Lock()    # held by the worker for a frame; cleanup waits on it
+        self.steady_clock = Clock(clock_type=ClockType.STEADY_TIME)  # pairing deadlines: not paused with /clock
         self.frames = LatestFrame()
-        self.camera_input = CameraInput(self.log)
         self.accounting = FrameAccounting(self.log)
+        self.camera_input = CameraInput(self.log, on_drop=self.accounting.drop)
         self.lock = threading.Lock()          # pending_* are handed from the executor thread to the worker
         self.pending_reset: Optional[tuple] = None  # (T_odom_base or None for the origin, why)
         self.pending_configs: Optional[tuple] = None  # (VOConfig, NodeConfig) to apply before the next frame
         self.error: Optional[str] = None      # the exception of the last frame, until one succeeds
         self.last_stamp: Optional[float] = None
+        self.last_clock_ns: Optional[int] = None  # the node's clock at the last frame: did a replay start over?
         self.last_result = None
         self.mounting: Optional[MountingSource] = None
         self.image_frame: Optional[str] = None  # the newest image's frame_id: the mounting is of that frame
@@ -118,17 +126,18 @@ class VONode(LifecycleNode):
         image_type, image_topic = (CompressedImage, "image/compressed") if cfg.compressed else (Image, "image")
         self.image_input = InputSubscription(self, image_type, image_topic, self.on_image, cfg.qos, cfg.queue_depth,
                                              on_lost=self.on_message_lost)
-        self.depth_input = InputSubscription(self, Image, "depth", self.camera_input.on_depth, cfg.qos,
-                                             cfg.queue_depth)
+        self.depth_input = InputSubscription(self, Image, "depth", self.on_depth, cfg.qos, cfg.queue_depth)
         self.inputs = [self.image_input,
                        InputSubscription(self, CameraInfo, "camera_info", self.on_camera_info, cfg.qos,
                                          cfg.queue_depth),
                        self.depth_input]
-        self.graph_timer = self.create_timer(0.2, self.follow_publishers)
-        self.frames = LatestFrame()
+        self.input_timers = [self.create_timer(0.2, self.follow_publishers),
+                             self.create_timer(PAIRING_TICK_S, self.release_due, clock=self.steady_clock)]
         self.mounting.start(cfg.mounting_wait_s)
-        self.worker = threading.Thread(target=self.work, daemon=True)
-        self.worker.start()
+        if self.worker is None:  # a frame still in progress from before the last deactivate goes on in this one
+            self.worker = threading.Thread(target=self.work, name="vo_worker", daemon=True)
+            self.worker.start()
+            self.get_logger().info("frame worker started")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -141,26 +150,41 @@ class VONode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.stop_inputs()
+        self.stop_worker()
         self.release()
         return super().on_shutdown(state)
 
     def stop_inputs(self) -> None:
-        """Unsubscribe and let the worker finish its frame."""
+        """Unsubscribe; the images waiting for pairing or for the worker are dropped. A frame in progress finishes."""
         for subscription in self.inputs:
             subscription.destroy()
         self.inputs = []
-        if getattr(self, "graph_timer", None) is not None:
-            self.destroy_timer(self.graph_timer)
-            self.graph_timer = None
+        for timer in getattr(self, "input_timers", []):
+            self.destroy_timer(timer)
+        self.input_timers = []
+        self.camera_input.clear()
+        if self.frames.clear():
+            self.accounting.drop()
+
+    def stop_worker(self, timeout: float = 30.0) -> None:
+        """At exit: the worker ends after its frame."""
         self.frames.close()
         if self.worker is not None:
-            self.worker.join(timeout=30.0)
-            self.worker = None
+            self.worker.join(timeout=timeout)
 
     def release(self) -> None:
         """Destroy what configure made and free the models (and the GPU memory they held)."""
         if self.tracker is None:
             return
+        if not self.processing.acquire(blocking=False):
+            self.get_logger().info("cleanup waits for the frame in progress")
+            self.processing.acquire()
+        try:
+            self.release_models()
+        finally:
+            self.processing.release()
+
+    def release_models(self) -> None:
         for timer in self.configured_timers:
             self.destroy_timer(timer)
         self.output.destroy()
@@ -184,19 +208,33 @@ class VONode(LifecycleNode):
         self.accounting.counts["received"] += 1
         self.image_frame = msg.header.frame_id
         self.accounting.losses.arrived(stamp_ns(msg.header.stamp))
-        if self.frames.put((msg, time.monotonic())):
-            self.accounting.counts["dropped"] += 1
+        wants_depth = self.vo_config.use_depth and self.depth_input.publisher_count() > 0
+        self.hand_over(self.camera_input.on_image(msg, time.monotonic(), self.config, wants_depth,
+                                                  first=self.accounting.counts["processed"] == 0))
 
     def on_camera_info(self, msg: CameraInfo) -> None:
-        stamp = self.camera_input.on_camera_info(msg)
+        stamp, arrivals = self.camera_input.on_camera_info(msg, time.monotonic())
         if self.image_input.publisher_count() > 0:
             self.accounting.losses.expect(stamp)
+        self.hand_over(arrivals)
+
+    def on_depth(self, msg: Image) -> None:
+        self.hand_over(self.camera_input.on_depth(msg, time.monotonic()))
+
+    def release_due(self) -> None:
+        self.hand_over(self.camera_input.due(time.monotonic()))
+
+    def hand_over(self, arrivals: list) -> None:
+        """Paired images to the worker, in arrival order: each replaces the one still waiting (dropped)."""
+        for arrival in arrivals:
+            if self.frames.put(arrival):
+                self.accounting.drop()
 
     def on_message_lost(self, count: int) -> None:
         self.accounting.events_lost += count
 
     def warn_without_camera(self) -> None:
-        if self.camera_input.camera_infos.newest() is None and not any(self.config.intrinsics) \
+        if self.camera_input.camera_infos.newest_stamp is None and not any(self.config.intrinsics) \
                 and self.accounting.counts["received"]:
             self.get_logger().warning("waiting for camera_info (or set the `intrinsics` parameter); frames are "
                                       f"rejected until then ({self.accounting.rejected['no camera_info']} so far)")
@@ -242,23 +280,25 @@ class VONode(LifecycleNode):
     # --- processing (worker thread) ---------------------------------------------------------------------
 
     def work(self) -> None:
-        frames = self.frames
-        while rclpy.ok(context=self.context) and not frames.closed:
-            item = frames.take()
-            if item is None:
+        while rclpy.ok(context=self.context) and not self.frames.closed:
+            arrival = self.frames.take()
+            if arrival is None:
                 continue
-            msg, received = item
-            try:
-                self.process(msg, received)
-                self.error = None
-            except Exception as error:  # noqa: BLE001  (one bad frame must never stop the node)
-                self.error = f"{type(error).__name__}: {error}"
-                self.accounting.reject(f"error: {type(error).__name__}", f"{self.error}\n{traceback.format_exc()}",
-                                       level="error", throttle=5.0)
+            with self.processing:
+                if self.tracker is None:  # cleaned up since it was handed over
+                    self.accounting.drop()
+                    continue
+                try:
+                    self.process(arrival)
+                    self.error = None
+                except Exception as error:  # noqa: BLE001  (one bad frame must never stop the node)
+                    self.error = f"{type(error).__name__}: {error}"
+                    self.accounting.reject(f"error: {type(error).__name__}",
+                                           f"{self.error}\n{traceback.format_exc()}", level="error", throttle=5.0)
 
-    def process(self, msg, received: float) -> None:
+    def process(self, arrival: Arrival) -> None:
         self.apply_pending()
-        reject, cfg = self.accounting.reject, self.frame_config
+        reject, cfg, msg = self.accounting.reject, self.frame_config, arrival.msg
         stamp = stamp_seconds(msg.header.stamp)
         try:
             image = image_from_compressed(msg) if isinstance(msg, CompressedImage) else image_from_msg(msg)
@@ -268,33 +308,54 @@ class VONode(LifecycleNode):
             return reject("bad image", f"{getattr(msg, 'encoding', 'compressed')} is not a camera image encoding")
         previous_camera = self.camera_input.camera
         try:
-            camera = self.camera_input.camera_for(msg.header.stamp, image, cfg, self.image_input.topic,
-                                                  first=self.accounting.counts["processed"] == 0)
+            camera = self.camera_input.camera_for(arrival, image, cfg, self.image_input.topic)
         except ValueError as error:
             return reject("camera_info", str(error))
         if camera is None:
             return reject("no camera_info", "no camera_info yet (or set the `intrinsics` parameter)")
         if self.last_stamp is not None and stamp < self.last_stamp:
-            self.get_logger().warning(f"image stamps went backwards ({self.last_stamp:.3f} -> {stamp:.3f} s, a bag "
-                                      "loop?): resetting the tracker")
-            self.reset(None)
+            self.stamps_went_back(stamp)
         if previous_camera is not None and camera.parameters != previous_camera.parameters:
             # The keyframe was seen through the old camera: start a new one at the current pose.
             self.get_logger().info(f"camera changed to {camera}: new keyframe at the current pose")
-            self.tracker.reset(self.tracker.T_world_camera)
+            self.tracker.restart()
         self.camera_input.camera = camera
         self.tracker.set_camera(camera)
-        depth = None
-        if self.tracker.config.use_depth and self.depth_input.publisher_count() > 0:
-            depth = self.camera_input.depth_for(msg.header.stamp, image.shape[:2], cfg)
+        depth = self.camera_input.depth_for(arrival, image.shape[:2], self.depth_input.topic) \
+            if self.tracker.config.use_depth else None
         try:
             result = self.tracker.process(image, stamp, depth=depth)
         except ValueError as error:
             return reject("tracker", str(error))
-        self.last_stamp = stamp
-        self.accounting.counts["processed"] += 1
+        self.last_stamp, self.last_clock_ns = stamp, self.get_clock().now().nanoseconds
+        self.accounting.frame_done(arrival.paired, depth is not None)
         self.last_result = result
-        self.output.publish(result, msg.header, image, cfg, self.T_base_camera, self.status(result, stamp, received))
+        self.output.publish(result, msg.header, image, cfg, self.T_base_camera, self.status(result, stamp, arrival))
+
+    def stamps_went_back(self, stamp: float) -> None:
+        """Image stamps went backwards: odom stays continuous (REP-105), unless a replay started over."""
+        jump, mode = f"image stamps went backwards ({self.last_stamp:.3f} -> {stamp:.3f} s)", \
+            self.frame_config.on_time_jump
+        if mode == "reset" or (mode == "auto" and self.clock_went_back()):
+            why = " and so did the clock: a replay started over (a bag loop)" if mode == "auto" else ""
+            self.get_logger().warning(f"{jump}{why}: new trajectory at the origin (on_time_jump: {mode})")
+            self.reset(None)
+        else:
+            self.get_logger().warning(f"{jump}, a driver restart or a clock reset: tracking restarts at the current "
+                                      f"pose, odom stays continuous (on_time_jump: {mode})")
+            self.tracker.restart()
+
+    def clock_went_back(self) -> bool:
+        """Whether the node's clock (sim time: /clock) went back since the last frame; it may come just after."""
+        clock = self.get_clock()
+        if self.last_clock_ns is None or not getattr(clock, "ros_time_is_active", False):
+            return False
+        deadline = time.monotonic() + CLOCK_JUMP_WAIT_S
+        while clock.now().nanoseconds >= self.last_clock_ns:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def apply_pending(self) -> None:
         with self.lock:
@@ -311,7 +372,7 @@ class VONode(LifecycleNode):
         T_odom_base = np.eye(4) if T_odom_base is None else T_odom_base
         T_base_camera = self.T_base_camera
         self.tracker.reset(T_world_camera_of(T_odom_base, T_base_camera))
-        self.last_stamp = None
+        self.last_stamp = self.last_clock_ns = None
         self.output.restart(T_base_camera)
         self.get_logger().info("tracker reset")
 
@@ -322,8 +383,8 @@ class VONode(LifecycleNode):
 
     # --- status --------------------------------------------------------------------------------------------
 
-    def status(self, result, stamp: float, received: float) -> dict:
-        processing_ms = (time.monotonic() - received) * 1e3
+    def status(self, result, stamp: float, arrival: Arrival) -> dict:
+        processing_ms = (time.monotonic() - arrival.received) * 1e3
         age_s = self.get_clock().now().nanoseconds * 1e-9 - stamp
         latency = {"latency_ms": age_s * 1e3, "latency_from": "stamp"} if 0 <= age_s < PLAUSIBLE_LATENCY_S else \
             {"latency_ms": processing_ms, "latency_from": "arrival"}  # a stamp from another clock (bag, no sim time)
@@ -332,6 +393,7 @@ class VONode(LifecycleNode):
                 "matches": len(result.matches), "inliers": int(result.inliers.sum()),
                 "layers": result.stop_layer, "num_layers": result.num_layers, "pruned": list(result.pruned),
                 "timings_ms": result.timings, **latency, "processing_ms": processing_ms,
+                "pairing_ms": (arrival.released - arrival.received) * 1e3,
                 **self.accounting.summary(self.image_input, self.inputs)}
 
     def publish_diagnostics(self) -> None:
@@ -362,6 +424,7 @@ def main(argv=None) -> int:
         pass
     finally:
         node.stop_inputs()
+        node.stop_worker()
         node.destroy_node()
         rclpy.try_shutdown()
     return 0

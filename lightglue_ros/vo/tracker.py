@@ -127,6 +127,15 @@ class Tracker:
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.local_map = self._new_local_map()
 
+    def restart(self) -> None:
+        """A new keyframe at the current pose for the next frame (stamps went backwards, the camera changed).
+
+        The pose, its covariance and the monocular scale carry on, so the odometry has no jump.
+        """
+        T_world_camera, covariance, unit_depth = self.T_world_camera, self.covariance, self.unit_depth
+        self.reset(T_world_camera)
+        self.covariance, self.unit_depth = covariance, unit_depth
+
     def _local_map_settings(self) -> tuple:
         cfg = self.config
         return (cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
