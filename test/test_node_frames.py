@@ -20,7 +20,7 @@ from lightglue_ros.vo.transforms import invert_transform
 from ros_helpers import (Peer, ROBOT_BASE_FROM_CAMERA, camera_info, domain_id, positions, stamp_msg, stamp_seconds,
                          start_node, start_tf_static, stop_node, stop_tf_static)
 
-DOMAIN_ID = domain_id(85)
+DOMAIN_ID = domain_id(87)
 CAMERA_FRAME = "camera_optical_frame"
 KITTI = (718.856, 718.856, 607.1928, 185.2157)
 SIZE = (1241, 376)
