@@ -209,6 +209,10 @@ def _run(args) -> int:
         errors = evaluate_trajectory(stamps, poses, *truth, correct_scale=not metric,
                                      max_time_diff=args.max_time_diff)
         print("accuracy: " + errors.summary())
+        if link is not None:  # the frontend is the same with or without SLAM: its own trajectory, scored alike
+            odometry = evaluate_trajectory(summary.stamps, np.stack(summary.poses), *truth, correct_scale=not metric,
+                                           max_time_diff=args.max_time_diff)
+            print("accuracy of the odometry alone (no loop closure): " + odometry.summary())
         print("drift: " + errors.kitti_summary())
         print(f"drift: {errors.scale_summary()}; {errors.step_length_summary()}")
         if args.plot:

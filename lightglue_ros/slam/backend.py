@@ -367,8 +367,8 @@ class SlamBackend:
             for (i, j), S, sigmas, loop in zip(arrays["edge_nodes"], arrays["edge_measurements"],
                                                arrays["edge_sigmas"], arrays["edge_loops"]):
                 self.graph.add_edge(Edge(int(i), int(j), S, sigmas, None if loop < 0 else int(loop)))
-            if "vocabulary" in arrays:
-                self.index.set_vocabulary(arrays["vocabulary"])
+            if "vocabulary" in arrays and "vocabulary_mean" in arrays:
+                self.index.set_vocabulary(arrays["vocabulary"], arrays["vocabulary_mean"])
                 for id, vector in zip(arrays["vlad_ids"], arrays["vlad"]):
                     self.index.add_vector(int(id), vector.astype(np.float32))
                     self.database[int(id)].global_descriptor = vector.astype(np.float32)

@@ -23,7 +23,8 @@ class SlamConfig:
                                      "descriptors (and then kept, also in the saved map).", range=(1, 1000))
     candidates: int = knob(3, "Place-recognition candidates verified per keyframe (the most similar).",
                            range=(1, 50))
-    min_similarity: float = knob(0.2, "VLAD cosine similarity below which a keyframe is no candidate.",
+    min_similarity: float = knob(0.05, "VLAD similarity (centred: unrelated views score about 0, revisits "
+                                 "0.15-0.5) below which a keyframe is no candidate.",
                                  range=(-1.0, 1.0))
     exclude_recent_keyframes: int = knob(20, "Keyframes this recent (of the same session) are never loop "
                                          "candidates: the odometry already links them.", range=(1, 100000))

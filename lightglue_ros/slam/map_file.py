@@ -60,6 +60,7 @@ def save(path, backend) -> int:
     }
     if index.trained:
         arrays["vocabulary"] = index.vocabulary
+        arrays["vocabulary_mean"] = index.mean
         rows = [k for k, id in enumerate(index.ids) if id in kept]
         arrays["vlad_ids"] = np.array([index.ids[k] for k in rows], np.int64)
         arrays["vlad"] = index.matrix[rows].astype(np.float16)
