@@ -40,12 +40,12 @@ def test_round_trip(tmp_path):
     loaded = SlamBackend(CONFIG, None, 500.0, False, "aliked")
     loaded.load(path)
     assert loaded.database.order == saved.database.order
-    for id in saved.database.order:
-        a, b = saved.database[id], loaded.database[id]
+    for key in saved.database.order:
+        a, b = saved.database[key], loaded.database[key]
         for name in ("keypoints", "normalized", "descriptors", "points", "T_world_camera"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-        np.testing.assert_allclose(loaded.graph.nodes[id], saved.graph.nodes[id])
-        np.testing.assert_allclose(loaded.correction(id), saved.correction(id), atol=1e-12)
+        np.testing.assert_allclose(loaded.graph.nodes[key], saved.graph.nodes[key])
+        np.testing.assert_allclose(loaded.correction(key), saved.correction(key), atol=1e-12)
         np.testing.assert_allclose(b.global_descriptor, a.global_descriptor, atol=1e-3)   # stored as float16
     np.testing.assert_array_equal(loaded.index.vocabulary, saved.index.vocabulary)
     assert len(loaded.graph.edges) == len(saved.graph.edges) == KEYFRAMES - 1

@@ -67,7 +67,7 @@ def test_revisit_found_and_non_revisit_not(rpy):
     ranking = index.query(query, top=len(DATABASE))
     assert ranking[0][0] == REVISITED, f"ranking {ranking}"
     best = ranking[0][1]
-    others = [score for id, score in ranking if angle(truth, QUERY, id) > 30]
+    others = [score for key, score in ranking if angle(truth, QUERY, key) > 30]
     assert others and best > max(others) + 0.05, f"revisit {best:.3f} vs views > 30 deg away {others}"
     foreign = index.query(index.describe(kitti_descriptors), top=1)[0][1]
     assert foreign < best - 0.1, f"a KITTI frame scores {foreign:.3f}, the revisit {best:.3f}"

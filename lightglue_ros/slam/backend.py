@@ -65,6 +65,8 @@ class LoopStats:
 
 
 class SlamBackend:
+    """The map, place recognition, verification and the pose graph behind one thread-friendly API."""
+
     def __init__(self, config: SlamConfig, matcher, focal: float, metric: bool, features: str):
         config.validate()
         self.config, self.metric, self.features, self.focal = config, bool(metric), features, float(focal)
@@ -120,12 +122,12 @@ class SlamBackend:
     def backlog(self) -> int:
         return self._queue.qsize()
 
-    def correction(self, id: int) -> Optional[np.ndarray]:
-        """S_map_odom at keyframe `id`: its odometry pose to the map frame; None while its session is not localised."""
-        return self._corrections.get(id)
+    def correction(self, key: int) -> Optional[np.ndarray]:
+        """S_map_odom at keyframe `key`: its odometry pose to the map frame; None while its session is not localised."""
+        return self._corrections.get(key)
 
-    def corrected_pose(self, id: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
-        C = self.correction(id)
+    def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
+        C = self.correction(key)
         return None if C is None else rigid(C @ T_odom_camera)
 
     def new_session(self) -> int:
@@ -156,9 +158,9 @@ class SlamBackend:
             vector = self.index.add(record.id, record.descriptors)
             if vector is not None:
                 record.global_descriptor = vector
-            for id in self.index.ids:   # keyframes that waited for the vocabulary get theirs
-                if self.database[id].global_descriptor is None:
-                    self.database[id].global_descriptor = self.index.matrix[self.index.ids.index(id)]
+            for key in self.index.ids:   # keyframes that waited for the vocabulary get theirs
+                if self.database[key].global_descriptor is None:
+                    self.database[key].global_descriptor = self.index.matrix[self.index.ids.index(key)]
             detection = self._detect(record) if vector is not None else None
             self._consider(record, detection)
             self._publish([record.id])
@@ -183,15 +185,15 @@ class SlamBackend:
 
     def _allowed(self, record: KeyframeRecord) -> np.ndarray:
         cfg, db = self.config, self.database
-        position = {id: k for k, id in enumerate(db.order)}
+        position = {key: k for k, key in enumerate(db.order)}
         here = position[record.id]
         allowed = np.zeros(len(self.index.ids), bool)
-        for k, id in enumerate(self.index.ids):
-            other = db[id]
+        for k, key in enumerate(self.index.ids):
+            other = db[key]
             if other.num_points < cfg.min_inliers:
                 continue
             if other.session == record.session:
-                allowed[k] = here - position[id] >= cfg.exclude_recent_keyframes and \
+                allowed[k] = here - position[key] >= cfg.exclude_recent_keyframes and \
                     record.stamp - other.stamp >= cfg.exclude_recent_s
             else:
                 allowed[k] = self.localised.get(other.session, False)
@@ -205,9 +207,9 @@ class SlamBackend:
         candidates = self.index.query(record.global_descriptor, self._allowed(record), cfg.candidates,
                                       cfg.min_similarity)
         best = None
-        for id, _ in candidates:
+        for key, _ in candidates:
             self.stats.candidates += 1
-            measurement = self.verifier.verify(record, self.database[id])
+            measurement = self.verifier.verify(record, self.database[key])
             if not measurement.ok:
                 self.stats.unverified += 1
                 continue
@@ -293,9 +295,9 @@ class SlamBackend:
         if relocalising:
             # The session's keyframes move into the map frame by the loop's correction (its latest estimate).
             C = detections[-1].correction
-            for id in self.database.order:
-                if self.database[id].session == query_session:
-                    self.graph.nodes[id] = C @ self.graph.nodes[id]
+            for key in self.database.order:
+                if self.database[key].session == query_session:
+                    self.graph.nodes[key] = C @ self.graph.nodes[key]
         for d in detections:
             m = d.measurement
             depth = self.database[m.query_id].median_depth
@@ -325,12 +327,12 @@ class SlamBackend:
 
     def _publish(self, ids) -> None:
         corrections = dict(self._corrections) if len(ids) > 1 else self._corrections
-        for id in ids:
-            record = self.database[id]
+        for key in ids:
+            record = self.database[key]
             if self.localised.get(record.session, False):
-                corrections[id] = self.graph.nodes[id] @ invert_sim3(record.T_world_camera)
+                corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
             else:
-                corrections.pop(id, None)
+                corrections.pop(key, None)
         self._corrections = corrections
 
     # --- maps on disk ----------------------------------------------------------------------------------------
@@ -369,9 +371,9 @@ class SlamBackend:
                 self.graph.add_edge(Edge(int(i), int(j), S, sigmas, None if loop < 0 else int(loop)))
             if "vocabulary" in arrays and "vocabulary_mean" in arrays:
                 self.index.set_vocabulary(arrays["vocabulary"], arrays["vocabulary_mean"])
-                for id, vector in zip(arrays["vlad_ids"], arrays["vlad"]):
-                    self.index.add_vector(int(id), vector.astype(np.float32))
-                    self.database[int(id)].global_descriptor = vector.astype(np.float32)
+                for key, vector in zip(arrays["vlad_ids"], arrays["vlad"]):
+                    self.index.add_vector(int(key), vector.astype(np.float32))
+                    self.database[int(key)].global_descriptor = vector.astype(np.float32)
             else:   # a map smaller than the vocabulary's training set: its keyframes still wait for one
                 for record in records:
                     self.index.pending[record.id] = record.descriptors

@@ -48,14 +48,14 @@ class KeyframeRecord:
             (self.global_descriptor.nbytes if self.global_descriptor is not None else 0)
 
     @classmethod
-    def from_arrays(cls, id, session, stamp, T_world_camera, keypoints, normalized, descriptors, points,
+    def from_arrays(cls, key, session, stamp, T_world_camera, keypoints, normalized, descriptors, points,
                     image_size, metric, max_keypoints: int) -> "KeyframeRecord":
         """Copy and trim: the keypoints with a 3D point first (in detection order), then the others."""
         points = np.asarray(points, dtype=np.float32)
         known = np.isfinite(points[:, 2])
         order = np.concatenate([np.flatnonzero(known), np.flatnonzero(~known)])[:max_keypoints]
         order.sort()
-        return cls(int(id), int(session), float(stamp), np.array(T_world_camera, dtype=np.float64),
+        return cls(int(key), int(session), float(stamp), np.array(T_world_camera, dtype=np.float64),
                    np.asarray(keypoints, np.float32)[order].copy(), np.asarray(normalized, np.float32)[order].copy(),
                    np.asarray(descriptors, np.float16)[order].copy(), points[order].copy(), tuple(image_size),
                    bool(metric))
@@ -72,11 +72,11 @@ class KeyframeDatabase:
     def __len__(self) -> int:
         return len(self.order)
 
-    def __getitem__(self, id: int) -> KeyframeRecord:
-        return self.records[id]
+    def __getitem__(self, key: int) -> KeyframeRecord:
+        return self.records[key]
 
-    def __contains__(self, id: int) -> bool:
-        return id in self.records
+    def __contains__(self, key: int) -> bool:
+        return key in self.records
 
     def add(self, record: KeyframeRecord) -> Optional[KeyframeRecord]:
         """Add a record; returns the previous keyframe of its session (its odometry neighbour) or None."""
@@ -90,9 +90,9 @@ class KeyframeDatabase:
         return previous
 
     def last_of(self, session: int) -> Optional[KeyframeRecord]:
-        for id in reversed(self.order):
-            if self.records[id].session == session:
-                return self.records[id]
+        for key in reversed(self.order):
+            if self.records[key].session == session:
+                return self.records[key]
         return None
 
     def sessions(self) -> List[int]:

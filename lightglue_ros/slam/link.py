@@ -22,6 +22,8 @@ from .sim3 import rigid
 
 
 class TrackerLink:
+    """Feeds one tracker's keyframes to a backend and keeps every frame for its corrected pose."""
+
     def __init__(self, tracker, backend: SlamBackend):
         self.tracker, self.backend = tracker, backend
         self._last = None                                   # the last keyframe object registered
@@ -38,25 +40,25 @@ class TrackerLink:
         keyframe = self.tracker.keyframe
         if keyframe is not None and keyframe is not self._last:
             self._register(keyframe)
-        id = self._ids.get(result.keyframe_id if not result.is_keyframe else keyframe.id)
-        if id is None:
-            id = self._ids[keyframe.id]
-        self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), id))
+        key = self._ids.get(result.keyframe_id if not result.is_keyframe else keyframe.id)
+        if key is None:
+            key = self._ids[keyframe.id]
+        self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key))
 
     def _register(self, keyframe) -> None:
         self._last = keyframe
-        id = self.backend.new_id()
-        self._ids[keyframe.id] = id
+        key = self.backend.new_id()
+        self._ids[keyframe.id] = key
         descriptors = keyframe.encoded.features.descriptors.detach().float().cpu().numpy().astype(np.float16)
-        self._pending.append((keyframe, id, descriptors))
+        self._pending.append((keyframe, key, descriptors))
         settle = 0 if keyframe.metric else self.settle
         while len(self._pending) > settle:
             self._hand_over(*self._pending.popleft())
 
-    def _hand_over(self, keyframe, id: int, descriptors: np.ndarray) -> None:
+    def _hand_over(self, keyframe, key: int, descriptors: np.ndarray) -> None:
         camera = self.tracker.camera
         record = KeyframeRecord.from_arrays(
-            id, self.backend.session, keyframe.stamp, keyframe.T_world_camera, keyframe.keypoints,
+            key, self.backend.session, keyframe.stamp, keyframe.T_world_camera, keyframe.keypoints,
             keyframe.normalized, descriptors, keyframe.points, (camera.width, camera.height), keyframe.metric,
             self.backend.config.max_keypoints_per_keyframe)
         self.backend.add_keyframe(record)
@@ -67,14 +69,14 @@ class TrackerLink:
             self._hand_over(*self._pending.popleft())
         self.backend.wait()
 
-    def corrected_pose(self, id: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
-        return self.backend.corrected_pose(id, T_odom_camera)
+    def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
+        return self.backend.corrected_pose(key, T_odom_camera)
 
     def trajectory(self):
         """(stamps, poses, localised bool per frame): every frame's final pose in the map frame."""
         stamps, poses, localised = [], [], []
-        for stamp, T, id in self.frames:
-            C = self.backend.correction(id)
+        for stamp, T, key in self.frames:
+            C = self.backend.correction(key)
             stamps.append(stamp)
             localised.append(C is not None)
             poses.append(rigid(C @ T) if C is not None else T)

@@ -35,7 +35,7 @@ def save(path, backend) -> int:
     """Write the backend's map; returns the file size in bytes. Written to a temporary file, then renamed."""
     db, graph, index = backend.database, backend.graph, backend.index
     # Only sessions in the map frame: one never localised has no place in it.
-    records = [db[id] for id in db.order if backend.localised.get(db[id].session, False)]
+    records = [db[key] for key in db.order if backend.localised.get(db[key].session, False)]
     if not records:
         raise ValueError("the map is empty: no keyframes (localised in the map) to save")
     kept = {r.id for r in records}
@@ -61,7 +61,7 @@ def save(path, backend) -> int:
     if index.trained:
         arrays["vocabulary"] = index.vocabulary
         arrays["vocabulary_mean"] = index.mean
-        rows = [k for k, id in enumerate(index.ids) if id in kept]
+        rows = [k for k, key in enumerate(index.ids) if key in kept]
         arrays["vlad_ids"] = np.array([index.ids[k] for k in rows], np.int64)
         arrays["vlad"] = index.matrix[rows].astype(np.float16)
     meta = {"format": "lightglue_ros slam map", "version": VERSION, "features": backend.features,
@@ -124,9 +124,9 @@ def read(path) -> tuple:
 def records_from(arrays: dict, metric: bool) -> list:
     offsets = np.concatenate([[0], np.cumsum(arrays["counts"])])
     records = []
-    for k, id in enumerate(arrays["ids"]):
+    for k, key in enumerate(arrays["ids"]):
         a, b = offsets[k], offsets[k + 1]
-        records.append(KeyframeRecord(int(id), int(arrays["sessions"][k]), float(arrays["stamps"][k]),
+        records.append(KeyframeRecord(int(key), int(arrays["sessions"][k]), float(arrays["stamps"][k]),
                                       arrays["odometry"][k].copy(), arrays["keypoints"][a:b].copy(),
                                       arrays["normalized"][a:b].copy(), arrays["descriptors"][a:b].copy(),
                                       arrays["points"][a:b].copy(), tuple(int(v) for v in arrays["image_sizes"][k]),

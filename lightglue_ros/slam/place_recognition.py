@@ -27,6 +27,8 @@ KMEANS_ATTEMPTS = 3
 
 
 class VladIndex:
+    """The vocabulary and the indexed keyframes' VLAD vectors."""
+
     def __init__(self, clusters: int = 32, train_keyframes: int = 8, seed: int = 0):
         self.clusters, self.train_keyframes, self.seed = clusters, train_keyframes, seed
         self.vocabulary: Optional[np.ndarray] = None          # K x D float32, unit rows
@@ -77,25 +79,25 @@ class VladIndex:
             vlad /= max(float(np.linalg.norm(vlad)), 1e-12)
         return vlad
 
-    def add(self, id: int, descriptors: np.ndarray) -> Optional[np.ndarray]:
+    def add(self, key: int, descriptors: np.ndarray) -> Optional[np.ndarray]:
         """Index a keyframe; before the vocabulary exists its descriptors wait (and train it once there are enough).
 
         Returns its global descriptor, or None while it waits.
         """
         if not self.trained:
-            self._pending[id] = np.asarray(descriptors, np.float16)
+            self._pending[key] = np.asarray(descriptors, np.float16)
             if len(self._pending) < self.train_keyframes:
                 return None
             self.train(list(self._pending.values()))
             pending, self._pending = self._pending, {}
             for other, d in pending.items():
-                if other != id:
+                if other != key:
                     self.add_vector(other, self.describe(d))
         vector = self.describe(descriptors)
-        self.add_vector(id, vector)
+        self.add_vector(key, vector)
         return vector
 
-    def add_vector(self, id: int, vector: np.ndarray) -> None:
+    def add_vector(self, key: int, vector: np.ndarray) -> None:
         vector = np.asarray(vector, np.float32)
         n = len(self.ids)
         if n == len(self._rows):   # grow by doubling: adding stays O(1) amortised over thousands of keyframes
@@ -104,7 +106,7 @@ class VladIndex:
                 grown[:n] = self._rows[:n]
             self._rows = grown
         self._rows[n] = vector
-        self.ids.append(int(id))
+        self.ids.append(int(key))
 
     @property
     def matrix(self) -> np.ndarray:
@@ -112,7 +114,7 @@ class VladIndex:
 
     def query(self, vector: np.ndarray, allowed: Optional[np.ndarray] = None, top: int = 3,
               min_similarity: float = -1.0) -> List[Tuple[int, float]]:
-        """The `top` most similar indexed keyframes [(id, similarity)], best first; `allowed`: bool per `ids`."""
+        """The `top` most similar indexed keyframes [(key, similarity)], best first; `allowed`: bool per `ids`."""
         if not len(self.ids):
             return []
         similarity = self.matrix @ np.asarray(vector, np.float32)

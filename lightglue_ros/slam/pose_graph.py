@@ -12,7 +12,8 @@ Robust kernels were measured here (test_slam_pose_graph's drifted circle): a tru
 is tens of sigmas off, so Cauchy downweighs it and corrects 2.2 -> 1.9 m RMSE (plain: 0.14 m), and gtsam's GNC
 (truncated least squares, the odometry known inliers) drops the three true loops with the one false one. The
 loops reach the graph only after the backend's agreement and bound checks, so they are the first line; the graph's
-check is the last. Each connected component is held by its fixed nodes (a loaded map's keyframes) or else by its first node, so the optimisation only moves what drifted.
+check is the last. Each connected component is held by its fixed nodes (a loaded map's keyframes) or else by
+its first node, so the optimisation only moves what drifted.
 
 The graph is rebuilt for each optimisation (a few thousand nodes: fractions of a second, only when loops come).
 """
@@ -71,16 +72,18 @@ class Edge:
 
 
 class PoseGraph:
+    """Nodes (keyframe id -> S_world_keyframe), fixed nodes and edges; `optimize` moves the free nodes."""
+
     def __init__(self, metric: bool):
         self.metric = metric
         self.nodes: Dict[int, np.ndarray] = {}
         self.fixed: Set[int] = set()
         self.edges: List[Edge] = []
 
-    def add_node(self, id: int, S_world_keyframe: np.ndarray, fixed: bool = False) -> None:
-        self.nodes[id] = np.array(S_world_keyframe, dtype=np.float64)
+    def add_node(self, key: int, S_world_keyframe: np.ndarray, fixed: bool = False) -> None:
+        self.nodes[key] = np.array(S_world_keyframe, dtype=np.float64)
         if fixed:
-            self.fixed.add(id)
+            self.fixed.add(key)
 
     def add_edge(self, edge: Edge) -> None:
         if edge.i not in self.nodes or edge.j not in self.nodes:
@@ -91,7 +94,7 @@ class PoseGraph:
         self.edges = [e for e in self.edges if e.loop != loop]
 
     def components(self) -> Dict[int, int]:
-        """Node id -> its component's smallest node id (union-find over the edges)."""
+        """Node key -> its component's smallest node key (union-find over the edges)."""
         parent = {n: n for n in self.nodes}
 
         def root(n):

@@ -47,6 +47,8 @@ class LoopMeasurement:
 
 
 class LoopVerifier:
+    """Verifies candidates with the project's matcher (shared with the tracker: matching has no state)."""
+
     def __init__(self, matcher, config: SlamConfig, focal: float):
         self.matcher, self.config, self.focal = matcher, config, float(focal)
         self._encoded: Dict[int, object] = {}
@@ -70,8 +72,8 @@ class LoopVerifier:
         self._encoded[record.id] = encoded
         return encoded
 
-    def forget(self, id: int) -> None:
-        self._encoded.pop(id, None)
+    def forget(self, key: int) -> None:
+        self._encoded.pop(key, None)
 
     def verify(self, query: KeyframeRecord, candidate: KeyframeRecord) -> LoopMeasurement:
         cfg = self.config

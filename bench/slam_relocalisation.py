@@ -1,0 +1,58 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Relocalisation in a saved map, scored against ground truth in the first session's alignment.
+
+    lightglue-vo run SEQ --max-frames 150 --save-map map.lgrmap --output first.txt ...
+    lightglue-vo run SEQ --start-frame 150 --load-map map.lgrmap --output second.txt ...
+    .venv/bin/python bench/slam_relocalisation.py first.txt second.txt --gt SEQ/groundtruth.txt --frames 197 [--metric]
+
+The first session's trajectory (the map's frame) is aligned to the ground truth (SE(3) with --metric, else Sim(3));
+the same alignment then maps the second session's poses, which `--load-map` wrote in the map's frame and only for
+the frames it localised, onto the ground truth. Printed: the share of the second session's frames localised
+(`--frames`: how many it ran) and their position error (median, mean, RMSE, max, share under 5 / 10 / 20 cm or % of
+the first session's path). No realignment of the second session: an error in the map's frame shows.
+"""
+import argparse
+
+import numpy as np
+from evo.core import geometry, sync
+from evo.core.trajectory import PoseTrajectory3D
+
+from lightglue_ros.vo.tum import read_tum
+
+
+def trajectory(path) -> PoseTrajectory3D:
+    stamps, poses = read_tum(path)
+    return PoseTrajectory3D(poses_se3=list(poses), timestamps=stamps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", help="the first session's trajectory (TUM): it defines the map frame")
+    parser.add_argument("second", help="the second session's trajectory (TUM), in the map frame")
+    parser.add_argument("--gt", required=True, help="ground truth (TUM)")
+    parser.add_argument("--frames", type=int, required=True, help="frames the second session ran")
+    parser.add_argument("--metric", action="store_true", help="SE(3) alignment (RGB-D); else Sim(3)")
+    parser.add_argument("--max-time-diff", type=float, default=0.02)
+    args = parser.parse_args()
+    truth = trajectory(args.gt)
+    reference, first = sync.associate_trajectories(truth, trajectory(args.first), max_diff=args.max_time_diff)
+    R, t, s = geometry.umeyama_alignment(first.positions_xyz.T, reference.positions_xyz.T, not args.metric)
+    reference2, second = sync.associate_trajectories(truth, trajectory(args.second), max_diff=args.max_time_diff)
+    positions = s * second.positions_xyz @ R.T + t
+    errors = np.linalg.norm(positions - reference2.positions_xyz, axis=1)
+    first_errors = np.linalg.norm(s * first.positions_xyz @ R.T + t - reference.positions_xyz, axis=1)
+    path = reference.path_length
+    print(f"first session: {first.num_poses} poses, ATE RMSE {np.sqrt(np.mean(first_errors ** 2)):.4f} m "
+          f"({'SE3' if args.metric else 'Sim3'} alignment, scale {s:.4f}), path {path:.2f} m")
+    share = 100 * second.num_poses / args.frames
+    print(f"second session: {second.num_poses} of {args.frames} frames localised in the map ({share:.1f} %)")
+    if second.num_poses:
+        under = ", ".join(f"< {100 * v:.0f} cm {100 * np.mean(errors < v):.1f} %" for v in (0.05, 0.10, 0.20))
+        print(f"position error in the first session's alignment: median {np.median(errors):.4f} m, mean "
+              f"{errors.mean():.4f}, RMSE {np.sqrt(np.mean(errors ** 2)):.4f}, max {errors.max():.4f} m "
+              f"(median {100 * np.median(errors) / max(path, 1e-9):.2f} % of the first path); {under}")
+
+
+if __name__ == "__main__":
+    main()
