@@ -70,7 +70,10 @@ class VladIndex:
         vlad = np.zeros((K, D), np.float32)
         if len(d):
             nearest = np.argmax(d @ self.vocabulary.T, axis=1)   # unit vectors: the largest dot is the nearest
-            np.add.at(vlad, nearest, d - self.vocabulary[nearest])
+            assign = np.zeros((len(d), K), np.float32)
+            assign[np.arange(len(d)), nearest] = 1.0
+            # The residual sums as one product (np.add.at is ~50x slower at this size).
+            vlad = assign.T @ d - assign.sum(axis=0)[:, None] * self.vocabulary
         vlad /= np.maximum(np.linalg.norm(vlad, axis=1, keepdims=True), 1e-12)
         vlad = np.sign(vlad) * np.sqrt(np.abs(vlad))
         vlad = (vlad / max(float(np.linalg.norm(vlad)), 1e-12)).ravel()
@@ -120,7 +123,9 @@ class VladIndex:
         similarity = self.matrix @ np.asarray(vector, np.float32)
         if allowed is not None:
             similarity = np.where(allowed, similarity, -np.inf)
-        best = np.argsort(-similarity)[:top]
+        best = np.argsort(-similarity)[:top] if len(similarity) <= top else \
+            np.argpartition(-similarity, top)[:top]
+        best = best[np.argsort(-similarity[best])]
         return [(self.ids[i], float(similarity[i])) for i in best if similarity[i] >= min_similarity]
 
     @property
