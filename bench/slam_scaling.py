@@ -56,8 +56,8 @@ def main() -> None:
             ms = backend.stats.keyframe_ms[-args.every:]
             db = backend.database
             print(f"{k + 1} keyframes: {np.mean(ms):.2f} ms per keyframe (max {np.max(ms):.1f}), database "
-                  f"{db.nbytes / len(db) / 1024:.1f} KiB per keyframe, index {backend.index.nbytes / len(db) / 1024:.1f}"
-                  f" KiB per keyframe, RSS {rss_mib():.0f} MiB")
+                  f"{db.nbytes / len(db) / 1024:.1f} KiB per keyframe, index "
+                  f"{backend.index.nbytes / len(db) / 1024:.1f} KiB per keyframe, RSS {rss_mib():.0f} MiB")
     total = time.perf_counter() - start
     first, last = backend.database.order[0], backend.database.order[-1]
     graph = backend.graph
