@@ -126,6 +126,11 @@ class SlamBackend:
         """S_map_odom at keyframe `key`: its odometry pose to the map frame; None while its session is not localised."""
         return self._corrections.get(key)
 
+    def latest_correction(self) -> Optional[np.ndarray]:
+        """The correction of the current session's newest keyframe (None while it is not localised)."""
+        last = self.database.last_of(self.session)
+        return None if last is None else self._corrections.get(last.id)
+
     def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
         C = self.correction(key)
         return None if C is None else rigid(C @ T_odom_camera)

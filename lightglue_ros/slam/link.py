@@ -72,6 +72,28 @@ class TrackerLink:
     def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
         return self.backend.corrected_pose(key, T_odom_camera)
 
+    def map_pose(self) -> Optional[np.ndarray]:
+        """The latest observed frame's camera pose in the map frame (None until its session is localised).
+
+        A frame whose keyframe is still settling takes the correction of the newest keyframe the backend has.
+        """
+        if not self.frames:
+            return None
+        _, T, key = self.frames[-1]
+        C = self.backend.correction(key)
+        if C is None:
+            C = self.backend.latest_correction()
+        return None if C is None else rigid(C @ T)
+
+    def map_from_odom(self) -> Optional[np.ndarray]:
+        """The rigid T_map_odom that puts the latest frame where `map_pose` says (REP-105's map -> odom).
+
+        Monocular corrections are similarities; their scale cannot go into a rigid transform, so this is exact at the
+        latest pose and is republished as the camera moves.
+        """
+        pose = self.map_pose()
+        return None if pose is None else pose @ np.linalg.inv(self.frames[-1][1])
+
     def trajectory(self):
         """(stamps, poses, localised bool per frame): every frame's final pose in the map frame."""
         stamps, poses, localised = [], [], []
