@@ -160,12 +160,13 @@ class SlamBackend:
         start = time.perf_counter()
         with self._lock:
             self._insert(record)
+            waiting = bool(self.index.pending)
             vector = self.index.add(record.id, record.descriptors)
             if vector is not None:
                 record.global_descriptor = vector
-            for key in self.index.ids:   # keyframes that waited for the vocabulary get theirs
-                if self.database[key].global_descriptor is None:
-                    self.database[key].global_descriptor = self.index.matrix[self.index.ids.index(key)]
+                if waiting:   # the vocabulary was just trained: the keyframes that waited for it get theirs
+                    for row, key in enumerate(self.index.ids):
+                        self.database[key].global_descriptor = self.index.matrix[row]
             detection = self._detect(record) if vector is not None else None
             self._consider(record, detection)
             self._publish([record.id])
@@ -190,7 +191,7 @@ class SlamBackend:
 
     def _allowed(self, record: KeyframeRecord) -> np.ndarray:
         cfg, db = self.config, self.database
-        position = {key: k for k, key in enumerate(db.order)}
+        position = db.position
         here = position[record.id]
         allowed = np.zeros(len(self.index.ids), bool)
         for k, key in enumerate(self.index.ids):

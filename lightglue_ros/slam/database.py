@@ -11,6 +11,7 @@ map), each `--load-map` run adds one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -34,8 +35,8 @@ class KeyframeRecord:
     def known(self) -> np.ndarray:
         return np.isfinite(self.points[:, 2])
 
-    @property
-    def num_points(self) -> int:
+    @cached_property
+    def num_points(self) -> int:   # cached: the candidate search asks every keyframe for it, every keyframe
         return int(self.known.sum())
 
     @property
@@ -68,6 +69,7 @@ class KeyframeDatabase:
         self.records: Dict[int, KeyframeRecord] = {}
         self.order: List[int] = []
         self.path: Dict[int, float] = {}       # id -> path length from its session's first keyframe (odometry)
+        self.position: Dict[int, int] = {}     # id -> its index in `order`
 
     def __len__(self) -> int:
         return len(self.order)
@@ -86,6 +88,7 @@ class KeyframeDatabase:
         self.path[record.id] = 0.0 if previous is None else self.path[previous.id] + float(
             np.linalg.norm(record.T_world_camera[:3, 3] - previous.T_world_camera[:3, 3]))
         self.records[record.id] = record
+        self.position[record.id] = len(self.order)
         self.order.append(record.id)
         return previous
 
