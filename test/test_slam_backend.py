@@ -60,3 +60,24 @@ def test_drift_bound_and_agreement():
     assert backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 1.5), position)
     assert not backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 2.0), position)
     assert candidate.session == query.session == 0
+
+
+def test_candidates_are_old_keyframes_of_the_session_or_keyframes_of_the_map(tmp_path):
+    backend = SlamBackend(CONFIG, None, 500.0, False, "aliked")
+    for record in records(backend, 20, np.random.default_rng(2)):
+        backend.add_keyframe(record)
+    backend.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=0.0)
+    allowed = backend._allowed(backend.database[19])
+    assert list(np.flatnonzero(allowed)) == list(range(15))
+    backend.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=10.0)   # stamps are 1 s apart
+    assert list(np.flatnonzero(backend._allowed(backend.database[19]))) == list(range(10))
+    backend.save(tmp_path / "map.lgrmap")
+    quiet = SlamConfig(exclude_recent_keyframes=100000, vocabulary_clusters=8, vocabulary_keyframes=4,
+                       min_similarity=1.0)   # the map's keyframes are candidates: none similar enough to verify
+    loaded = SlamBackend(quiet, None, 500.0, False, "aliked")
+    loaded.load(tmp_path / "map.lgrmap")
+    for record in records(loaded, 6, np.random.default_rng(3)):
+        loaded.add_keyframe(record)
+    loaded.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=0.0)
+    # A session not yet localised: only the map's keyframes, however recent the session's own.
+    assert list(np.flatnonzero(loaded._allowed(loaded.database[25]))) == list(range(20))

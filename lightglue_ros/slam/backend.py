@@ -88,6 +88,7 @@ class SlamBackend:
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()                    # the backend's state, against save() from another thread
         self.error: Optional[BaseException] = None
+        self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
 
     # --- the API the frontend uses ---------------------------------------------------------------------------
     def new_id(self) -> int:
@@ -190,20 +191,21 @@ class SlamBackend:
         self.graph.add_edge(Edge(previous.id, record.id, step, sigmas))
 
     def _allowed(self, record: KeyframeRecord) -> np.ndarray:
+        """Which indexed keyframes may be the record's loop candidates (bool per `index.ids`)."""
         cfg, db = self.config, self.database
-        position = db.position
-        here = position[record.id]
-        allowed = np.zeros(len(self.index.ids), bool)
-        for k, key in enumerate(self.index.ids):
-            other = db[key]
-            if other.num_points < cfg.min_inliers:
-                continue
-            if other.session == record.session:
-                allowed[k] = here - position[key] >= cfg.exclude_recent_keyframes and \
-                    record.stamp - other.stamp >= cfg.exclude_recent_s
-            else:
-                allowed[k] = self.localised.get(other.session, False)
-        return allowed
+        ids = self.index.ids
+        if len(self._columns[0]) < len(ids):   # per indexed keyframe: session, position, stamp, usable
+            new = [db[key] for key in ids[len(self._columns[0]):]]
+            grown = [[r.session for r in new], [db.position[r.id] for r in new], [r.stamp for r in new],
+                     [r.num_points >= cfg.min_inliers for r in new]]
+            self._columns = [np.concatenate([old, np.array(add)]) for old, add in zip(self._columns, grown)]
+        session, position, stamp, usable = self._columns
+        same = session == record.session
+        old = (db.position[record.id] - position >= cfg.exclude_recent_keyframes) & \
+            (record.stamp - stamp >= cfg.exclude_recent_s)
+        mapped = np.array([self.localised.get(int(s), False) for s in range(int(session.max(initial=0)) + 1)])
+        other = ~same & mapped[session.astype(int)] if len(session) else same
+        return usable.astype(bool) & np.where(same, old, other)
 
     def _detect(self, record: KeyframeRecord) -> Optional[Detection]:
         """The best verified loop of this keyframe (most inliers), or None."""
