@@ -205,6 +205,8 @@ class SlamBackend:
             (record.stamp - stamp >= cfg.exclude_recent_s)
         mapped = np.array([self.localised.get(int(s), False) for s in range(int(session.max(initial=0)) + 1)])
         other = ~same & mapped[session.astype(int)] if len(session) else same
+        # A session not in the map yet looks for the map alone: a loop within it would be taken for its localisation.
+        old &= bool(self.localised.get(record.session, False))
         return usable.astype(bool) & np.where(same, old, other)
 
     def _detect(self, record: KeyframeRecord) -> Optional[Detection]:
