@@ -47,8 +47,8 @@ def main() -> None:
     R_o = R_o.mean().as_matrix()
 
     def orientation_errors(estimates, truths):
-        return np.array([np.degrees(np.linalg.norm(Rotation.from_matrix((R_o @ e[:3, :3]).T @ g[:3, :3])
-                                                   .as_rotvec())) for e, g in zip(estimates.poses_se3, truths.poses_se3)])
+        relative = [(R_o @ e[:3, :3]).T @ g[:3, :3] for e, g in zip(estimates.poses_se3, truths.poses_se3)]
+        return np.degrees(np.linalg.norm(Rotation.from_matrix(relative).as_rotvec(), axis=1))
 
     reference2, second = sync.associate_trajectories(truth, trajectory(args.second), max_diff=args.max_time_diff)
     positions = s * second.positions_xyz @ R.T + t
@@ -58,7 +58,8 @@ def main() -> None:
     path = reference.path_length
     print(f"first session: {first.num_poses} poses, ATE RMSE {np.sqrt(np.mean(first_errors ** 2)):.4f} m "
           f"({'SE3' if args.metric else 'Sim3'} alignment, scale {s:.4f}), path {path:.2f} m; orientation error "
-          f"median {np.median(orientation_errors(first, reference)):.2f} deg (orientations aligned by their own mean rotation)")
+          f"median {np.median(orientation_errors(first, reference)):.2f} deg (orientations aligned by their mean "
+          "rotation)")
     share = 100 * second.num_poses / args.frames
     print(f"second session: {second.num_poses} of {args.frames} frames localised in the map ({share:.1f} %)")
     if second.num_poses:
