@@ -24,8 +24,9 @@ from .sim3 import rigid
 class TrackerLink:
     """Feeds one tracker's keyframes to a backend and keeps every frame for its corrected pose."""
 
-    def __init__(self, tracker, backend: SlamBackend):
-        self.tracker, self.backend = tracker, backend
+    def __init__(self, tracker, backend: SlamBackend, keep_frames: bool = True):
+        """`keep_frames`: keep every frame for `trajectory` (offline); a node keeps only the latest."""
+        self.tracker, self.backend, self.keep_frames = tracker, backend, keep_frames
         self._last = None                                   # the last keyframe object registered
         self._ids: Dict[int, int] = {}                      # tracker keyframe id -> database id
         self._pending: Deque[Tuple[object, int, np.ndarray]] = deque()   # (keyframe, database id, descriptors)
@@ -38,11 +39,15 @@ class TrackerLink:
 
     def observe(self, result) -> None:
         keyframe = self.tracker.keyframe
-        if keyframe is not None and keyframe is not self._last:
+        if keyframe is not None and keyframe is not self._last and keyframe.encoded is not None:
             self._register(keyframe)
+        if self._last is None:
+            return
         key = self._ids.get(result.keyframe_id if not result.is_keyframe else keyframe.id)
         if key is None:
-            key = self._ids[keyframe.id]
+            key = self._ids[self._last.id]
+        if not self.keep_frames:
+            self.frames.clear()
         self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key))
 
     def _register(self, keyframe) -> None:
