@@ -78,6 +78,7 @@ setup(
         "onnxruntime",  # the onnxruntime backend (the default on CPU)
         "onnx",  # torch.onnx.export writes the graphs through it
         "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
+        "gtsam>=4.3",  # the SLAM backend's pose graph (Similarity3 / Pose3 factors)
     ],
     extras_require={
         "ros": ROS_FROM_PYPI,

@@ -15,6 +15,7 @@ from conftest import ROOT
 PYTHON_PACKAGES = {
     "cv2": ("python3-opencv", "opencv-python-headless"),
     "evo": (None, "evo"),  # no rosdep key: pip only
+    "gtsam": (None, "gtsam"),  # no rosdep key for its Python bindings: pip only
     "kornia": (None, "kornia"),  # no rosdep key: pip only
     "matplotlib": ("python3-matplotlib", "matplotlib"),
     "numpy": ("python3-numpy", "numpy"),

@@ -8,7 +8,7 @@ from lightglue_ros.sim import Renderer, SyntheticSequence, TRAJECTORIES, build_s
 from lightglue_ros.sim.street import STREETS
 
 SIZE = (160, 120)
-ROOM_TRAJECTORIES = sorted(set(TRAJECTORIES) - {"street"})
+ROOM_TRAJECTORIES = sorted(set(TRAJECTORIES) - {"street", "loop"})  # loop: its speed follows the duration
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
@@ -47,6 +47,19 @@ def test_trajectories_are_smooth_and_ground_truth_starts_at_identity(trajectory)
         np.testing.assert_allclose(seq.poses[:, :3, :3], seq.poses[:1, :3, :3].repeat(300, 0), atol=1e-12)
         direction = np.diff(seq.poses[:, :3, 3], axis=0) / steps[:, None]
         np.testing.assert_allclose(direction, direction[:1].repeat(299, 0), atol=1e-9)  # ... on a straight line
+
+
+def test_loop_comes_back_to_its_start_and_goes_on():
+    from lightglue_ros.sim.trajectories import LOOP_TURNS
+
+    seq = SyntheticSequence("loop", 241, SIZE, seed=1, fps=10.0)
+    back = int(round(240 / LOOP_TURNS))           # one turn: where it started, looking the same way
+    np.testing.assert_allclose(seq.poses[back][:3, :3], seq.poses[0][:3, :3], atol=1e-9)
+    assert np.linalg.norm(seq.poses[back][:3, 3] - seq.poses[0][:3, 3]) < 0.1   # the bob (5 cm) differs
+    steps = np.linalg.norm(np.diff(seq.poses[:, :3, 3], axis=0), axis=1)
+    assert steps.max() < 0.1 and steps.min() > 0.05, "0.85 m/s at 10 Hz"
+    stamp, rgb, depth, _ = seq.frame(back)
+    assert np.all(np.isfinite(depth)) and depth.min() > 0.3, "clear of the boxes"
 
 
 def backproject(seq, depth, pixels, T_world_camera):

@@ -13,10 +13,16 @@ one line per frame. `--gt` aligns it to the ground truth with Sim(3) (monocular:
 (with depth: the scale is metric) and prints the ATE and RPE (evo), the KITTI odometry metric (translation % and
 rotation deg/100 m over 100-800 m segments, or over 10-80 % of a path of 100 m or less) and the scale drift
 (estimated / true step length over the last 10 % of the frames vs the first 10 %, and per tenth of the frames).
+
+`--slam` adds the SLAM backend (`lightglue_ros.slam`): loop closures correct the trajectory, and every frame's
+final, loop-corrected pose is written; `--save-map FILE` keeps the map, `--load-map FILE` starts in a saved one:
+the poses are then in that map's frame and scale, and only the frames localised in it are written (a summary line
+says how many). `--start-frame N` skips the source's first N frames (e.g. to run a sequence's second half alone).
 """
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 HELP = "run visual odometry offline on images, a video or a bag"
@@ -44,6 +50,13 @@ def add_arguments(parser) -> None:
                         help="seconds between an estimate and a ground-truth stamp to pair them (default 0.02)")
     parser.add_argument("--plot", type=Path, help="PNG: trajectory vs ground truth (top view) and error per frame")
     parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    parser.add_argument("--start-frame", type=int, default=0, help="skip the source's first N frames")
+    parser.add_argument("--slam", action="store_true",
+                        help="loop closure and relocalisation: write every frame's loop-corrected pose")
+    parser.add_argument("--save-map", type=Path, metavar="FILE", help="save the SLAM map (implies --slam)")
+    parser.add_argument("--load-map", type=Path, metavar="FILE",
+                        help="start in a saved SLAM map (implies --slam): poses in its frame and scale")
+    parser.add_argument("--slam-config", type=Path, metavar="FILE", help="SlamConfig YAML (flat mapping)")
 
 
 def vo_node_parameters(data: dict):
@@ -144,18 +157,30 @@ def _run(args) -> int:
         raise ValueError("no camera: give --camera fx fy cx cy [d...] or --camera-file (a bag's camera_info topic "
                          "is used when it has one)")
     truth = read_tum(args.gt) if args.gt else None  # fail early on a bad file, not after the run
+    if args.start_frame < 0:
+        raise ValueError(f"--start-frame {args.start_frame}: must be >= 0")
+    slam = args.slam or args.save_map is not None or args.load_map is not None
+    metric = (args.depth is not None or args.depth_topic is not None) and config.use_depth
 
     tracker = Tracker(config, camera)
+    link = None
     summary = Summary()
-    total = len(source) if args.max_frames is None else min(len(source), args.max_frames)
+    total = max(len(source) - args.start_frame, 0)
+    total = total if args.max_frames is None else min(total, args.max_frames)
     progress = tqdm(source, total=total or None, unit="frame", desc="vo", dynamic_ncols=True)
+    skipped = 0
     for frame in progress:
+        if skipped < args.start_frame:
+            skipped += 1
+            continue
         if args.max_frames is not None and summary.frames + summary.dropped >= args.max_frames:
             break
         height, width = frame.image.shape[:2]
         if camera is None:  # --camera values: the image gives the size
             camera = camera_from_values(args.camera, width, height)
             tracker.set_camera(camera)
+        if slam and link is None:
+            link = start_slam(args, tracker, camera, metric)
         if (width, height) != (camera.width, camera.height) and not summary.frames:
             raise ValueError(f"the images are {width}x{height} but the camera is {camera.width}x{camera.height}")
         try:
@@ -165,19 +190,29 @@ def _run(args) -> int:
             progress.write(f"dropped frame at {frame.stamp:.6f}: {exc}")
             continue
         summary.add(result)
+        if link is not None:
+            link.observe(result)
         progress.set_postfix_str(f"{getattr(result.state, 'value', result.state)} inliers {result.num_inliers}")
     progress.close()
     if not summary.frames:
         raise ValueError(f"no frames could be processed from {args.source}")
-    write_tum(args.output, summary.stamps, np.stack(summary.poses))
+    stamps, poses = np.array(summary.stamps), np.stack(summary.poses)
+    if link is not None:
+        stamps, poses = finish_slam(args, link)
+    if not len(stamps):
+        raise ValueError("no frame was localised in the loaded map: no trajectory written")
+    write_tum(args.output, stamps, poses)
     print(f"trajectory: {args.output}")
     print("summary: " + summary.report())
 
     if truth is not None:
-        metric = (args.depth is not None or args.depth_topic is not None) and config.use_depth
-        errors = evaluate_trajectory(summary.stamps, np.stack(summary.poses), *truth, correct_scale=not metric,
+        errors = evaluate_trajectory(stamps, poses, *truth, correct_scale=not metric,
                                      max_time_diff=args.max_time_diff)
         print("accuracy: " + errors.summary())
+        if link is not None:  # the frontend is the same with or without SLAM: its own trajectory, scored alike
+            odometry = evaluate_trajectory(summary.stamps, np.stack(summary.poses), *truth, correct_scale=not metric,
+                                           max_time_diff=args.max_time_diff)
+            print("accuracy of the odometry alone (no loop closure): " + odometry.summary())
         print("drift: " + errors.kitti_summary())
         print(f"drift: {errors.scale_summary()}; {errors.step_length_summary()}")
         if args.plot:
@@ -186,3 +221,40 @@ def _run(args) -> int:
     elif args.plot:
         print("no --gt: nothing to plot against", file=sys.stderr)
     return 0
+
+
+def start_slam(args, tracker, camera, metric: bool):
+    """The SLAM backend and its link to the tracker (inline: an offline run is reproducible)."""
+    import yaml
+
+    from lightglue_ros.slam import SlamBackend, SlamConfig, TrackerLink
+
+    values = yaml.safe_load(args.slam_config.read_text()) or {} if args.slam_config else {}
+    backend = SlamBackend(SlamConfig.from_dict(values), tracker.matcher, camera.focal, metric,
+                          tracker.config.features)
+    if args.load_map is not None:
+        start = time.perf_counter()
+        backend.load(args.load_map)
+        print(f"map: loaded {len(backend.database)} keyframes from {args.load_map} in "
+              f"{time.perf_counter() - start:.2f} s")
+    return TrackerLink(tracker, backend)
+
+
+def finish_slam(args, link):
+    """Every frame's final pose in the map frame (only the localised ones with --load-map), and the reports."""
+    link.finish()
+    backend = link.backend
+    stamps, poses, localised = link.trajectory()
+    print(backend.summary())
+    db = backend.database
+    print(f"map: {len(db)} keyframes, {db.nbytes / max(len(db), 1) / 1024:.1f} KiB per keyframe in memory, "
+          f"place recognition {backend.index.nbytes / 1024 ** 2:.1f} MiB")
+    if args.load_map is not None:
+        print(f"localised in the map: {int(localised.sum())} of {len(localised)} frames "
+              f"({100 * localised.mean():.1f} %)")
+        stamps, poses = stamps[localised], poses[localised]
+    if args.save_map is not None:
+        size = backend.save(args.save_map)
+        print(f"map: saved {args.save_map} ({size / 1024 ** 2:.2f} MiB, "
+              f"{size / max(len(db), 1) / 1024:.1f} KiB per keyframe)")
+    return stamps, poses

@@ -70,6 +70,26 @@ def forward(rng, duration):
     return at
 
 
+def loop(rng, duration):
+    """`forward`'s circle, LOOP_TURNS times round in `duration`: it comes back to its start and goes on (loop closure).
+
+    The speed follows from the duration: 240 frames at 10 frames/s are 0.85 m/s and 1.9 degrees a frame.
+    """
+    start, radius = rng.uniform(0, 2 * math.pi), 2.6
+    direction = rng.choice([-1.0, 1.0])
+    rate = LOOP_TURNS * 2 * math.pi / max(duration, 1e-9)
+
+    def at(t):
+        angle = start + direction * rate * t
+        p = np.array([radius * math.sin(angle), 0.05 * math.sin(2.0 * t), -radius * math.cos(angle)])
+        tangent = direction * np.array([math.cos(angle), 0.0, math.sin(angle)])
+        return make_transform(look_rotation(tangent + [0.0, 0.08, 0.0]), p)
+    return at
+
+
+LOOP_TURNS = 1.25
+
+
 def handheld(rng, duration):
     """A person walking round the room at ~0.25 m/s, looking about, with hand shake (mm, tenths of a degree)."""
     start, speed = rng.uniform(0, 2 * math.pi), 0.25
@@ -220,4 +240,4 @@ def street(rng, duration):
 
 
 TRAJECTORIES: Dict[str, Callable] = {"forward": forward, "orbit": orbit, "handheld": handheld, "line": line,
-                                     "rotation": rotation, "street": street}
+                                     "rotation": rotation, "street": street, "loop": loop}

@@ -1,0 +1,402 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The SLAM backend: keyframes in, loop-corrected (or relocalised) poses out; inline or in a background thread.
+
+    backend = SlamBackend(SlamConfig(), matcher, focal, metric=False, features="aliked")
+    backend.start()                                  # optional: a worker thread; else add_keyframe works inline
+    backend.add_keyframe(record)                     # never blocks on the work when threaded
+    C = backend.correction(record.id)                # S_map_odom for that keyframe (None: not localised yet)
+
+Per keyframe (`_process`): it joins the pose graph with an odometry edge to its session's previous keyframe, gets
+its VLAD descriptor, and the most similar keyframes that are not recent (same session: `exclude_recent_*`; other
+sessions: those already in the map) are verified (`verification.py`). Each verified loop implies a correction of the
+query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correction is believed only when:
+
+- it is bounded: at most `max_correction_deg` of rotation and a move of `max_correction_fraction` of the path
+  travelled since the candidate (or since the session's last loop) — the drift the odometry can have built up;
+- `consistent_keyframes` consecutive keyframes (gaps of at most `max_gap_keyframes`) verify loops that agree on it
+  (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree);
+- after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
+
+A refused one counts as rejected; the accepted ones are edges of the graph. A session that is not in the map yet
+(a run started on a loaded map) is localised by its first accepted loop: its keyframes move into the map frame by
+that correction and the map's own keyframes stay fixed, so poses come out in the saved map's frame and scale.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from .config import SlamConfig
+from .database import KeyframeDatabase, KeyframeRecord
+from .place_recognition import VladIndex
+from .pose_graph import Edge, PoseGraph, loop_sigmas, odometry_sigmas
+from .sim3 import decompose, invert_sim3, rigid, rotation_deg
+from .verification import LoopMeasurement, LoopVerifier
+
+
+@dataclass
+class Detection:
+    """A verified loop of one query keyframe with the correction it implies."""
+
+    measurement: LoopMeasurement
+    correction: np.ndarray           # S_world_world' that moves the query where the loop says it is
+    depth: float                     # the query's median scene depth in world units (tolerances scale with it)
+
+
+@dataclass
+class LoopStats:
+    accepted: int = 0                # loop edges in the graph
+    rejected: int = 0                # verified loops refused (bounds, disagreement, never confirmed, graph error)
+    candidates: int = 0              # place-recognition candidates verified
+    unverified: int = 0              # of those, refused by the verification
+    reasons: Dict[str, int] = field(default_factory=dict)
+    keyframe_ms: List[float] = field(default_factory=list)
+    optimisations: int = 0
+
+    def refuse(self, reason: str, count: int = 1) -> None:
+        self.rejected += count
+        self.reasons[reason] = self.reasons.get(reason, 0) + count
+
+
+class SlamBackend:
+    """The map, place recognition, verification and the pose graph behind one thread-friendly API."""
+
+    def __init__(self, config: SlamConfig, matcher, focal: float, metric: bool, features: str):
+        config.validate()
+        self.config, self.metric, self.features, self.focal = config, bool(metric), features, float(focal)
+        self.database = KeyframeDatabase()
+        self.index = VladIndex(config.vocabulary_clusters, config.vocabulary_keyframes)
+        self.verifier = LoopVerifier(matcher, config, focal)
+        self.graph = PoseGraph(self.metric)
+        self.session = 0
+        self.localised: Dict[int, bool] = {0: True}     # session -> in the map frame
+        self.stats = LoopStats()
+        self.next_id = 0
+        self.next_loop = 0
+        self.run: List[Detection] = []                   # the current run of agreeing detections
+        self.run_accepted = False                        # the run already closed its loop: agreeing ones join it
+        self.gap = 0
+        self.anchor_path: Dict[int, float] = {}          # session -> path length at its last accepted loop
+        self._corrections: Dict[int, np.ndarray] = {}    # keyframe id -> S_map_odom (read without a lock)
+        self._queue: "queue.Queue[Optional[KeyframeRecord]]" = queue.Queue()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()                    # the backend's state, against save() from another thread
+        self.error: Optional[BaseException] = None
+        self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
+
+    # --- the API the frontend uses ---------------------------------------------------------------------------
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def add_keyframe(self, record: KeyframeRecord) -> None:
+        """Queue a keyframe (threaded) or process it now (inline)."""
+        if self._thread is not None:
+            self._queue.put(record)
+        else:
+            self._process(record)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="slam_backend", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the queued keyframes and end the worker."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def wait(self) -> None:
+        """Block until the queued keyframes are processed (offline runs and tests)."""
+        if self._thread is not None:
+            self._queue.join()
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def correction(self, key: int) -> Optional[np.ndarray]:
+        """S_map_odom at keyframe `key`: its odometry pose to the map frame; None while its session is not localised."""
+        return self._corrections.get(key)
+
+    def latest_correction(self) -> Optional[np.ndarray]:
+        """The correction of the current session's newest keyframe (None while it is not localised)."""
+        last = self.database.last_of(self.session)
+        return None if last is None else self._corrections.get(last.id)
+
+    def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
+        C = self.correction(key)
+        return None if C is None else rigid(C @ T_odom_camera)
+
+    def new_session(self) -> int:
+        """Start a new odometry session (a run on a loaded map): not in the map until a loop localises it."""
+        with self._lock:
+            self.session = max(self.localised) + 1
+            self.localised[self.session] = False
+            self.run, self.run_accepted, self.gap = [], False, 0
+        return self.session
+
+    # --- the work --------------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            record = self._queue.get()
+            try:
+                if record is None:
+                    return
+                self._process(record)
+            except Exception as exc:  # noqa: B902 the worker must outlive one bad keyframe; the error is kept
+                self.error = exc
+            finally:
+                self._queue.task_done()
+
+    def _process(self, record: KeyframeRecord) -> None:
+        start = time.perf_counter()
+        with self._lock:
+            self._insert(record)
+            waiting = bool(self.index.pending)
+            vector = self.index.add(record.id, record.descriptors)
+            if vector is not None:
+                record.global_descriptor = vector
+                if waiting:   # the vocabulary was just trained: the keyframes that waited for it get theirs
+                    for row, key in enumerate(self.index.ids):
+                        self.database[key].global_descriptor = self.index.matrix[row]
+            detection = self._detect(record) if vector is not None else None
+            self._consider(record, detection)
+            self._publish([record.id])
+        self.stats.keyframe_ms.append((time.perf_counter() - start) * 1e3)
+
+    def _insert(self, record: KeyframeRecord) -> None:
+        previous = self.database.add(record)
+        if previous is None:
+            # A session's first keyframe: its odometry frame is the map frame for the first session; later ones
+            # stay in their own frame until localised.
+            self.graph.add_node(record.id, record.T_world_camera)
+            return
+        step = invert_sim3(previous.T_world_camera) @ record.T_world_camera
+        S_prev = self.graph.nodes[previous.id]
+        self.graph.add_node(record.id, S_prev @ step)
+        depth = record.median_depth if record.num_points else np.linalg.norm(step[:3, 3])
+        cfg = self.config
+        sigmas = odometry_sigmas(step, float(np.nan_to_num(depth, nan=1.0)), self.metric,
+                                 cfg.odometry_rotation_sigma_deg, cfg.odometry_translation_sigma,
+                                 cfg.odometry_scale_sigma)
+        self.graph.add_edge(Edge(previous.id, record.id, step, sigmas))
+
+    def _allowed(self, record: KeyframeRecord) -> np.ndarray:
+        """Which indexed keyframes may be the record's loop candidates (bool per `index.ids`)."""
+        cfg, db = self.config, self.database
+        ids = self.index.ids
+        if len(self._columns[0]) < len(ids):   # per indexed keyframe: session, position, stamp, usable
+            new = [db[key] for key in ids[len(self._columns[0]):]]
+            grown = [[r.session for r in new], [db.position[r.id] for r in new], [r.stamp for r in new],
+                     [r.num_points >= cfg.min_inliers for r in new]]
+            self._columns = [np.concatenate([old, np.array(add)]) for old, add in zip(self._columns, grown)]
+        session, position, stamp, usable = self._columns
+        same = session == record.session
+        old = (db.position[record.id] - position >= cfg.exclude_recent_keyframes) & \
+            (record.stamp - stamp >= cfg.exclude_recent_s)
+        mapped = np.array([self.localised.get(int(s), False) for s in range(int(session.max(initial=0)) + 1)])
+        other = ~same & mapped[session.astype(int)] if len(session) else same
+        # A session not in the map yet looks for the map alone: a loop within it would be taken for its localisation.
+        old &= bool(self.localised.get(record.session, False))
+        return usable.astype(bool) & np.where(same, old, other)
+
+    def _detect(self, record: KeyframeRecord) -> Optional[Detection]:
+        """The best verified loop of this keyframe (most inliers), or None."""
+        cfg = self.config
+        if record.num_points < cfg.min_scale_points:
+            return None
+        candidates = self.index.query(record.global_descriptor, self._allowed(record), cfg.candidates,
+                                      cfg.min_similarity)
+        best = None
+        for key, _ in candidates:
+            self.stats.candidates += 1
+            measurement = self.verifier.verify(record, self.database[key])
+            if not measurement.ok:
+                self.stats.unverified += 1
+                continue
+            if best is None or measurement.inliers > best.inliers:
+                best = measurement
+        self.verifier.forget(record.id)
+        if best is None:
+            return None
+        nodes = self.graph.nodes
+        C = nodes[best.candidate_id] @ best.S_candidate_query @ invert_sim3(nodes[record.id])
+        depth = record.median_depth * decompose(nodes[record.id])[2]
+        return Detection(best, C, depth)
+
+    def _bounded(self, record: KeyframeRecord, detection: Detection) -> str:
+        """Why the correction is out of bounds, or ''."""
+        cfg = self.config
+        if not self.localised[record.session]:
+            return ""   # relocalisation: no prior to bound it by
+        R, _, _ = decompose(detection.correction)
+        angle = rotation_deg(R)
+        if angle > cfg.max_correction_deg:
+            return f"correction {angle:.1f} deg > {cfg.max_correction_deg}"
+        position = self.graph.nodes[record.id][:3, 3]
+        moved = float(np.linalg.norm(detection.correction[:3, :3] @ position + detection.correction[:3, 3] -
+                                     position))
+        candidate = self.database[detection.measurement.candidate_id]
+        path = self.database.path
+        since = path[candidate.id] if candidate.session == record.session else \
+            self.anchor_path.get(record.session, 0.0)
+        travelled = (path[record.id] - since) * decompose(self.graph.nodes[record.id])[2]
+        allowed = cfg.max_correction_fraction * travelled + cfg.agree_translation * detection.depth
+        if moved > allowed:
+            return f"correction moves {moved:.2f} > {allowed:.2f} (drift bound)"
+        return ""
+
+    def _agree(self, a: Detection, b: Detection, position: np.ndarray) -> bool:
+        cfg = self.config
+        Ra, Rb = decompose(a.correction)[0], decompose(b.correction)[0]
+        if rotation_deg(Ra.T @ Rb) > cfg.agree_rotation_deg:
+            return False
+        pa = a.correction[:3, :3] @ position + a.correction[:3, 3]
+        pb = b.correction[:3, :3] @ position + b.correction[:3, 3]
+        return float(np.linalg.norm(pa - pb)) <= cfg.agree_translation * max(a.depth, b.depth)
+
+    def _consider(self, record: KeyframeRecord, detection: Optional[Detection]) -> None:
+        """Add the detection to the run of agreeing ones; close the loop when the run is long enough."""
+        cfg = self.config
+        if detection is None:
+            self.gap += 1
+            if self.gap > cfg.max_gap_keyframes:
+                self._drop_run("never confirmed by consecutive keyframes")
+            return
+        reason = self._bounded(record, detection)
+        if reason:
+            self.stats.refuse("out of bounds")
+            self.gap += 1
+            if self.gap > cfg.max_gap_keyframes:
+                self._drop_run("never confirmed by consecutive keyframes")
+            return
+        position = self.graph.nodes[record.id][:3, 3]
+        if self.run and not self._agree(self.run[-1], detection, position):
+            self._drop_run("disagreeing with the next keyframes")
+        self.run.append(detection)
+        self.gap = 0
+        if self.run_accepted:
+            self._close([detection])
+        elif len(self.run) >= cfg.consistent_keyframes:
+            self._close(self.run)
+
+    def _drop_run(self, reason: str) -> None:
+        if not self.run_accepted and self.run:
+            self.stats.refuse(reason, len(self.run))
+        self.run, self.run_accepted, self.gap = [], False, 0
+
+    def _close(self, detections: List[Detection]) -> None:
+        """Add the detections' loop edges, optimise, and keep them only if the graph agrees with them."""
+        cfg = self.config
+        loop = self.next_loop
+        self.next_loop += 1
+        before = self.graph.snapshot()
+        query_session = self.database[detections[-1].measurement.query_id].session
+        relocalising = not self.localised[query_session]
+        if relocalising:
+            # The session's keyframes move into the map frame by the loop's correction (its latest estimate).
+            C = detections[-1].correction
+            for key in self.database.order:
+                if self.database[key].session == query_session:
+                    self.graph.nodes[key] = C @ self.graph.nodes[key]
+        for d in detections:
+            m = d.measurement
+            depth = self.database[m.query_id].median_depth
+            sigmas = loop_sigmas(depth, self.metric, cfg.loop_rotation_sigma_deg, cfg.loop_translation_sigma,
+                                 cfg.loop_scale_sigma)
+            self.graph.add_edge(Edge(m.candidate_id, m.query_id, m.S_candidate_query, sigmas, loop))
+        self.graph.optimize()
+        self.stats.optimisations += 1
+        errors = self.graph.loop_errors(loop)
+        if max(errors) > cfg.max_loop_error:
+            self.graph.remove_loop(loop)
+            self.graph.restore(before)
+            self.stats.refuse("disagrees with the graph after optimisation", len(detections))
+            self.run, self.run_accepted, self.gap = [], False, 0
+            return
+        self.stats.accepted += len(detections)
+        self.localised[query_session] = True
+        self.anchor_path[query_session] = self.database.path[detections[-1].measurement.query_id]
+        self.run_accepted = True
+        self.run = [self.run[-1]] if self.run else []
+        if self.run:  # agreement from now on is with the corrected graph: the last detection's correction is now ~I
+            last = self.run[-1].measurement
+            nodes = self.graph.nodes
+            self.run[-1].correction = nodes[last.candidate_id] @ last.S_candidate_query @ \
+                invert_sim3(nodes[last.query_id])
+        self._publish(self.database.order)
+
+    def _publish(self, ids) -> None:
+        corrections = dict(self._corrections) if len(ids) > 1 else self._corrections
+        for key in ids:
+            record = self.database[key]
+            if self.localised.get(record.session, False):
+                corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
+            else:
+                corrections.pop(key, None)
+        self._corrections = corrections
+
+    # --- maps on disk ----------------------------------------------------------------------------------------
+    def save(self, path) -> int:
+        """Write the map (the sessions localised in it); returns its size in bytes."""
+        from . import map_file
+
+        with self._lock:
+            return map_file.save(path, self)
+
+    def load(self, path) -> None:
+        """Start from a saved map (before the first keyframe): its keyframes stay fixed, new ones are a new session.
+
+        Raises map_file.MapFileError (a ValueError) saying why a file cannot be used.
+        """
+        from . import map_file
+
+        meta, arrays = map_file.read(path)
+        if meta.get("features") != self.features:
+            raise map_file.MapFileError(f"{path} is a map of {meta.get('features')} features; the tracker uses "
+                                        f"{self.features}")
+        if bool(meta.get("metric")) != self.metric:
+            kinds = {True: "metric (RGB-D)", False: "monocular"}
+            raise map_file.MapFileError(f"{path} is a {kinds[bool(meta.get('metric'))]} map; this run is "
+                                        f"{kinds[self.metric]}")
+        with self._lock:
+            if len(self.database):
+                raise ValueError("a map can only be loaded before the first keyframe")
+            records = map_file.records_from(arrays, self.metric)
+            for k, record in enumerate(records):
+                self.database.add(record)
+                self.graph.add_node(record.id, arrays["nodes"][k], fixed=True)
+                self.localised[record.session] = True
+            for (i, j), S, sigmas, loop in zip(arrays["edge_nodes"], arrays["edge_measurements"],
+                                               arrays["edge_sigmas"], arrays["edge_loops"]):
+                self.graph.add_edge(Edge(int(i), int(j), S, sigmas, None if loop < 0 else int(loop)))
+            if "vocabulary" in arrays and "vocabulary_mean" in arrays:
+                self.index.set_vocabulary(arrays["vocabulary"], arrays["vocabulary_mean"])
+                for key, vector in zip(arrays["vlad_ids"], arrays["vlad"]):
+                    self.index.add_vector(int(key), vector.astype(np.float32))
+                    self.database[int(key)].global_descriptor = vector.astype(np.float32)
+            else:   # a map smaller than the vocabulary's training set: its keyframes still wait for one
+                for record in records:
+                    self.index.pending[record.id] = record.descriptors
+            self.next_id = int(arrays["ids"].max()) + 1
+            self.next_loop = int(arrays["edge_loops"].max(initial=-1)) + 1
+            self._publish(self.database.order)
+        self.new_session()
+
+    # --- reporting -------------------------------------------------------------------------------------------
+    def summary(self) -> str:
+        s = self.stats
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
+        ms = np.array(s.keyframe_ms) if s.keyframe_ms else np.zeros(1)
+        return (f"loop closures: {s.accepted} accepted, {s.rejected} rejected ({reasons}); candidates verified "
+                f"{s.candidates}, refused by verification {s.unverified}; keyframes {len(self.database)}, "
+                f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}")

@@ -1,0 +1,94 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""Every knob of the SLAM backend, in one place (documented as VOConfig's are)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict
+
+from ..vo.config import knob
+
+
+@dataclass
+class SlamConfig:
+    # --- the map ---------------------------------------------------------------------------------------
+    max_keypoints_per_keyframe: int = knob(512, "Keypoints a keyframe keeps in the map (those with a 3D point "
+                                           "first, then by detection order, i.e. score): bounds the map's "
+                                           "memory and the verification's matching time.", range=(64, 8192))
+    # --- place recognition -----------------------------------------------------------------------------
+    vocabulary_clusters: int = knob(32, "VLAD vocabulary size (k-means centres over the map's own descriptors).",
+                                    range=(4, 1024))
+    vocabulary_keyframes: int = knob(8, "The vocabulary is trained once from the first this many keyframes' "
+                                     "descriptors (and then kept, also in the saved map).", range=(1, 1000))
+    candidates: int = knob(3, "Place-recognition candidates verified per keyframe (the most similar).",
+                           range=(1, 50))
+    min_similarity: float = knob(0.05, "VLAD similarity (centred: unrelated views score about 0, revisits "
+                                 "0.15-0.5) below which a keyframe is no candidate.",
+                                 range=(-1.0, 1.0))
+    exclude_recent_keyframes: int = knob(20, "Keyframes this recent (of the same session) are never loop "
+                                         "candidates: the odometry already links them.", range=(1, 100000))
+    exclude_recent_s: float = knob(10.0, "Keyframes of the same session younger than this (seconds) are never "
+                                   "loop candidates.", range=(0.0, 1e6))
+    # --- verification ----------------------------------------------------------------------------------
+    min_inliers: int = knob(40, "PnP RANSAC inliers a loop needs (AirSLAM: 45).", range=(6, 10000))
+    min_inlier_ratio: float = knob(0.3, "PnP inliers over the matches with a 3D point, at least.",
+                                   range=(0.0, 1.0))
+    pnp_threshold_px: float = knob(3.0, "PnP RANSAC reprojection threshold (pixels).", range=(0.1, 50.0))
+    min_spread: float = knob(0.25, "Share of a 4 x 4 grid over the query image that the inliers must cover "
+                             "(a loop resting on one corner of the image is refused).", range=(0.0, 1.0))
+    min_scale_points: int = knob(15, "Monocular: inliers with a 3D point in the query keyframe too, needed for the "
+                                 "loop's scale.", range=(3, 10000))
+    # --- acceptance ------------------------------------------------------------------------------------
+    consistent_keyframes: int = knob(3, "Consecutive query keyframes whose verified loops must agree on the "
+                                     "correction before it is accepted (ORB-SLAM: 3).", range=(1, 100))
+    max_gap_keyframes: int = knob(3, "Keyframes without a verified loop that break a run of agreeing ones.",
+                                  range=(1, 100))
+    agree_rotation_deg: float = knob(3.0, "Agreeing loops' corrections differ by at most this rotation.",
+                                     range=(0.0, 180.0))
+    agree_translation: float = knob(0.15, "... and by at most this share of the query's median scene depth in "
+                                    "position.", range=(0.0, 100.0))
+    max_correction_deg: float = knob(20.0, "A loop's correction of the query keyframe's rotation may not exceed "
+                                     "this (cuVSLAM: 10 degrees).", range=(0.0, 180.0))
+    max_correction_fraction: float = knob(0.2, "... nor move it by more than this share of the path travelled "
+                                          "between the two keyframes (the drift the odometry can have built "
+                                          "up; false loops between look-alike places move it further).",
+                                          range=(0.0, 10.0))
+    max_loop_error: float = knob(3.0, "After the optimisation a loop edge whose whitened error exceeds this "
+                                 "(sigmas) disagrees with the rest of the graph: its loop is removed.",
+                                 range=(0.1, 1000.0))
+    # --- pose graph ------------------------------------------------------------------------------------
+    odometry_rotation_sigma_deg: float = knob(0.5, "Odometry edge: rotation sigma per keyframe step (degrees).",
+                                              range=(1e-6, 90.0))
+    odometry_translation_sigma: float = knob(0.05, "Odometry edge: translation sigma as a share of the step's "
+                                             "length (plus 1 % of the scene depth).", range=(1e-6, 10.0))
+    odometry_scale_sigma: float = knob(0.02, "Monocular odometry edge: log-scale sigma per keyframe step.",
+                                       range=(1e-6, 10.0))
+    loop_rotation_sigma_deg: float = knob(1.0, "Loop edge: rotation sigma (degrees).", range=(1e-6, 90.0))
+    loop_translation_sigma: float = knob(0.03, "Loop edge: translation sigma as a share of the query's median "
+                                         "scene depth.", range=(1e-6, 10.0))
+    loop_scale_sigma: float = knob(0.03, "Monocular loop edge: log-scale sigma.", range=(1e-6, 10.0))
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field out of its range."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            lo_hi = f.metadata.get("range")
+            if lo_hi is not None:
+                lo, hi = lo_hi
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                    raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "SlamConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown SLAM parameter(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)

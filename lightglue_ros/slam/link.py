@@ -1,0 +1,110 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The tracker's side of the SLAM backend: hands it settled keyframes, maps frames to corrected poses.
+
+The frontend knows nothing of SLAM: after each `Tracker.process`, `observe(result)` looks at the tracker's current
+keyframe (`Tracker.keyframe`: the newest one, or a re-initialisation candidate after a loss) and copies its
+keypoints and descriptors to the CPU while its encoding still exists (the local map frees older ones). Monocular
+keyframes are handed over only once the local bundle adjustment no longer moves them (`local_map_keyframes` newer
+ones), with their pose and points as adjusted; metric ones at once. The backend's corrections then map each frame's
+odometry pose to the map frame through the keyframe it was tracked against.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .backend import SlamBackend
+from .database import KeyframeRecord
+from .sim3 import rigid
+
+
+class TrackerLink:
+    """Feeds one tracker's keyframes to a backend and keeps every frame for its corrected pose."""
+
+    def __init__(self, tracker, backend: SlamBackend, keep_frames: bool = True):
+        """`keep_frames`: keep every frame for `trajectory` (offline); a node keeps only the latest."""
+        self.tracker, self.backend, self.keep_frames = tracker, backend, keep_frames
+        self._last = None                                   # the last keyframe object registered
+        self._ids: Dict[int, int] = {}                      # tracker keyframe id -> database id
+        self._pending: Deque[Tuple[object, int, np.ndarray]] = deque()   # (keyframe, database id, descriptors)
+        self.frames: List[Tuple[float, np.ndarray, int]] = []            # (stamp, T_odom_camera, database id)
+
+    @property
+    def settle(self) -> int:
+        """Keyframes a monocular keyframe waits for: the local map's window may still move it until then."""
+        return self.tracker.config.local_map_keyframes
+
+    def observe(self, result) -> None:
+        keyframe = self.tracker.keyframe
+        if keyframe is not None and keyframe is not self._last and keyframe.encoded is not None:
+            self._register(keyframe)
+        if self._last is None:
+            return
+        key = self._ids.get(result.keyframe_id if not result.is_keyframe else keyframe.id)
+        if key is None:
+            key = self._ids[self._last.id]
+        if not self.keep_frames:
+            self.frames.clear()
+        self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key))
+
+    def _register(self, keyframe) -> None:
+        self._last = keyframe
+        key = self.backend.new_id()
+        self._ids[keyframe.id] = key
+        descriptors = keyframe.encoded.features.descriptors.detach().float().cpu().numpy().astype(np.float16)
+        self._pending.append((keyframe, key, descriptors))
+        settle = 0 if keyframe.metric else self.settle
+        while len(self._pending) > settle:
+            self._hand_over(*self._pending.popleft())
+
+    def _hand_over(self, keyframe, key: int, descriptors: np.ndarray) -> None:
+        camera = self.tracker.camera
+        record = KeyframeRecord.from_arrays(
+            key, self.backend.session, keyframe.stamp, keyframe.T_world_camera, keyframe.keypoints,
+            keyframe.normalized, descriptors, keyframe.points, (camera.width, camera.height), keyframe.metric,
+            self.backend.config.max_keypoints_per_keyframe)
+        self.backend.add_keyframe(record)
+
+    def finish(self) -> None:
+        """Hand over the keyframes still settling and wait for the backend (end of an offline run)."""
+        while self._pending:
+            self._hand_over(*self._pending.popleft())
+        self.backend.wait()
+
+    def corrected_pose(self, key: int, T_odom_camera: np.ndarray) -> Optional[np.ndarray]:
+        return self.backend.corrected_pose(key, T_odom_camera)
+
+    def map_pose(self) -> Optional[np.ndarray]:
+        """The latest observed frame's camera pose in the map frame (None until its session is localised).
+
+        A frame whose keyframe is still settling takes the correction of the newest keyframe the backend has.
+        """
+        if not self.frames:
+            return None
+        _, T, key = self.frames[-1]
+        C = self.backend.correction(key)
+        if C is None:
+            C = self.backend.latest_correction()
+        return None if C is None else rigid(C @ T)
+
+    def map_from_odom(self) -> Optional[np.ndarray]:
+        """The rigid T_map_odom that puts the latest frame where `map_pose` says (REP-105's map -> odom).
+
+        Monocular corrections are similarities; their scale cannot go into a rigid transform, so this is exact at the
+        latest pose and is republished as the camera moves.
+        """
+        pose = self.map_pose()
+        return None if pose is None else pose @ np.linalg.inv(self.frames[-1][1])
+
+    def trajectory(self):
+        """(stamps, poses, localised bool per frame): every frame's final pose in the map frame."""
+        stamps, poses, localised = [], [], []
+        for stamp, T, key in self.frames:
+            C = self.backend.correction(key)
+            stamps.append(stamp)
+            localised.append(C is not None)
+            poses.append(rigid(C @ T) if C is not None else T)
+        return np.array(stamps), np.stack(poses), np.array(localised)

@@ -1,0 +1,83 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""The backend's bookkeeping without images: the worker thread, the drift bound, the agreement of consecutive loops."""
+import numpy as np
+
+from lightglue_ros.slam import SlamBackend, SlamConfig
+from lightglue_ros.slam.backend import Detection
+from lightglue_ros.slam.database import KeyframeRecord
+from lightglue_ros.slam.sim3 import make_sim3
+from lightglue_ros.slam.verification import LoopMeasurement
+
+# Keyframes 1 m apart along x; never a candidate (nothing to verify, so no matcher).
+CONFIG = SlamConfig(exclude_recent_keyframes=100000, vocabulary_clusters=8, vocabulary_keyframes=4)
+
+
+def records(backend, count, rng):
+    for k in range(count):
+        n = 150
+        descriptors = rng.normal(size=(n, 128)).astype(np.float32)
+        points = rng.uniform(-2, 2, (n, 3)) + [0, 0, 5]
+        T = np.eye(4)
+        T[0, 3] = float(k)
+        keypoints = rng.uniform(0, 320, (n, 2))
+        yield KeyframeRecord.from_arrays(backend.new_id(), backend.session, float(k), T, keypoints,
+                                         (keypoints - 160) / 500, descriptors, points, (320, 240), False, 512)
+
+
+def test_worker_thread_processes_everything_queued():
+    backend = SlamBackend(CONFIG, None, 500.0, False, "aliked")
+    backend.start()
+    for record in records(backend, 30, np.random.default_rng(0)):
+        backend.add_keyframe(record)   # returns at once; the worker does the work
+    backend.wait()
+    backend.stop()
+    assert backend.error is None
+    assert len(backend.database) == 30 and backend.index.trained and len(backend.index.ids) == 30
+    for key in backend.database.order:   # no loop: the corrections are the identity
+        np.testing.assert_allclose(backend.correction(key), np.eye(4), atol=1e-9)
+
+
+def detection(backend, query, candidate, shift):
+    """A verified loop whose correction moves the query by `shift` metres along y."""
+    correction = make_sim3(np.eye(3), [0.0, shift, 0.0])
+    return Detection(LoopMeasurement(query, candidate, np.eye(4), 100, 100, 0.5), correction, 5.0)
+
+
+def test_drift_bound_and_agreement():
+    backend = SlamBackend(CONFIG, None, 500.0, False, "aliked")
+    for record in records(backend, 30, np.random.default_rng(1)):
+        backend.add_keyframe(record)
+    db = backend.database
+    query, candidate = db[29], db[9]      # 20 m apart along the path: the bound is 0.2 * 20 + 0.15 * 5 m
+    assert backend._bounded(query, detection(backend, 29, 9, 4.0)) == ""
+    assert "drift bound" in backend._bounded(query, detection(backend, 29, 9, 5.0))
+    assert "drift bound" in backend._bounded(query, detection(backend, 29, 27, 1.5)), "2 m of path: 1.5 m is too much"
+    rotated = detection(backend, 29, 9, 0.0)
+    rotated.correction = make_sim3(np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1.0]]), np.zeros(3))
+    assert "deg" in backend._bounded(query, rotated)
+    position = backend.graph.nodes[29][:3, 3]
+    assert backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 1.5), position)
+    assert not backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 2.0), position)
+    assert candidate.session == query.session == 0
+
+
+def test_candidates_are_old_keyframes_of_the_session_or_keyframes_of_the_map(tmp_path):
+    backend = SlamBackend(CONFIG, None, 500.0, False, "aliked")
+    for record in records(backend, 20, np.random.default_rng(2)):
+        backend.add_keyframe(record)
+    backend.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=0.0)
+    allowed = backend._allowed(backend.database[19])
+    assert list(np.flatnonzero(allowed)) == list(range(15))
+    backend.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=10.0)   # stamps are 1 s apart
+    assert list(np.flatnonzero(backend._allowed(backend.database[19]))) == list(range(10))
+    backend.save(tmp_path / "map.lgrmap")
+    quiet = SlamConfig(exclude_recent_keyframes=100000, vocabulary_clusters=8, vocabulary_keyframes=4,
+                       min_similarity=1.0)   # the map's keyframes are candidates: none similar enough to verify
+    loaded = SlamBackend(quiet, None, 500.0, False, "aliked")
+    loaded.load(tmp_path / "map.lgrmap")
+    for record in records(loaded, 6, np.random.default_rng(3)):
+        loaded.add_keyframe(record)
+    loaded.config = SlamConfig(exclude_recent_keyframes=5, exclude_recent_s=0.0)
+    # A session not yet localised: only the map's keyframes, however recent the session's own.
+    assert list(np.flatnonzero(loaded._allowed(loaded.database[25]))) == list(range(20))
