@@ -59,6 +59,14 @@ class NodeConfig:
                              "that starts over: a bag loop), else continues.", choices=TIME_JUMP_CHOICES)
     path_max_length: int = knob(2000, "Poses kept in the published path (oldest dropped).", range=(1, 1000000))
     warmup: bool = knob(True, "Run the models once at configure so the first frame is not slow.", restart=True)
+    slam: bool = knob(False, "Run the SLAM backend (loop closure, relocalisation, maps: lightglue_ros.slam) in its "
+                      "own thread beside the tracker: publishes map_frame -> odom_frame on TF and map_pose, offers "
+                      "save_map / load_map. Off by default: map -> odom is often another node's (AMCL, "
+                      "robot_localization), and the backend is new.", restart=True)
+    map_frame: str = knob("map", "SLAM: the map frame (REP-105): parent of odom_frame on TF, frame of map_pose.")
+    map_file: str = knob("", "SLAM: a saved map. Loaded at configure when the file exists (localisation mode: "
+                         "poses in its frame once the camera is relocalised in it); save_map writes it and "
+                         "load_map loads it: set this parameter, then call the service.")
     autostart: bool = knob(True, "Configure and activate at start-up; false waits for a lifecycle manager.",
                            restart=True)
 

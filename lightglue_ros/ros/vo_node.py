@@ -8,7 +8,8 @@ Subscribes (relative names, remap them): `image` (sensor_msgs/Image) or `image/c
 Publishes: `odom` (nav_msgs/Odometry), `path` (nav_msgs/Path), `matches` (sensor_msgs/PointCloud2, see
 MATCH_FIELDS), `matches_image` (overlay, rendered only while subscribed), `status` (std_msgs/String, JSON),
 `/diagnostics`, and TF odom_frame → base frame (tf2_ros's broadcaster, else a TFMessage publisher on `/tf`).
-Service: `reset` (std_srvs/Trigger).
+Service: `reset` (std_srvs/Trigger). With `slam`: TF map_frame → odom_frame, `map_pose`, services `save_map` and
+`load_map` (`slam_services.SlamSide`).
 
 Lifecycle: `configure` loads and warms the models (a bad weights file fails it with the reason), `activate`
 subscribes, `deactivate` unsubscribes, `cleanup` releases the models. With `autostart` (the default) the node
@@ -48,6 +49,7 @@ from lightglue_ros.ros.node_log import NodeLog
 from lightglue_ros.ros.odometry_output import OdometryOutput, stamp_seconds
 from lightglue_ros.ros.parameters import declare_parameters, restart_needed, updated
 from lightglue_ros.ros.qos import InputSubscription
+from lightglue_ros.ros.slam_services import SlamSide
 from lightglue_ros.ros.sync import stamp_ns
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.transforms import transform_from_quaternion
@@ -86,6 +88,7 @@ class VONode(LifecycleNode):
         self.last_result = None
         self.mounting: Optional[MountingSource] = None
         self.image_frame: Optional[str] = None  # the newest image's frame_id: the mounting is of that frame
+        self.slam: Optional[SlamSide] = None  # the SLAM backend's side (parameter `slam`), made at configure
         model = "rectified images: intrinsics from CameraInfo P, no distortion" if self.config.rectified_images \
             else "raw images: intrinsics and distortion from CameraInfo K and D"
         self.get_logger().info(f"camera model: {model} (parameter rectified_images)")
@@ -106,9 +109,13 @@ class VONode(LifecycleNode):
                 matcher.warmup()
             self.tracker = Tracker(self.vo_config, matcher=matcher)
             self.frame_config = self.config
+            self.slam = SlamSide(self) if self.config.slam else None  # a bad map_file fails configure
         except Exception as error:  # noqa: BLE001  (bad weights, a missing file: the node stays up)
             log.error(f"configure failed: {type(error).__name__}: {error}")
             self.tracker = None
+            if self.slam is not None:
+                self.slam.destroy()
+                self.slam = None
             return TransitionCallbackReturn.FAILURE
         log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
         self.output = OdometryOutput(self, self.config.publish_tf)
@@ -134,6 +141,8 @@ class VONode(LifecycleNode):
         self.input_timers = [self.create_timer(0.2, self.follow_publishers),
                              self.create_timer(PAIRING_TICK_S, self.release_due, clock=self.steady_clock)]
         self.mounting.start(cfg.mounting_wait_s)
+        if self.slam is not None:
+            self.slam.start()
         if self.worker is None:  # a frame still in progress from before the last deactivate goes on in this one
             self.worker = threading.Thread(target=self.work, name="vo_worker", daemon=True)
             self.worker.start()
@@ -142,6 +151,8 @@ class VONode(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.stop_inputs()
+        if self.slam is not None:
+            self.slam.stop()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -191,6 +202,9 @@ class VONode(LifecycleNode):
         self.mounting.destroy()
         self.destroy_service(self.reset_service)
         self.destroy_subscription(self.reset_pose_sub)
+        if self.slam is not None:
+            self.slam.destroy()
+            self.slam = None
         device = self.tracker.matcher.device
         self.tracker = self.output = self.last_result = None
         if device.type == "cuda":
@@ -330,7 +344,13 @@ class VONode(LifecycleNode):
         self.last_stamp, self.last_clock_ns = stamp, self.get_clock().now().nanoseconds
         self.accounting.frame_done(arrival.paired, depth is not None)
         self.last_result = result
-        self.output.publish(result, msg.header, image, cfg, self.T_base_camera, self.status(result, stamp, arrival))
+        T_base_camera = self.T_base_camera
+        if self.slam is not None:
+            self.slam.observe(result, metric=depth is not None)
+        self.output.publish(result, msg.header, image, cfg, T_base_camera, self.status(result, stamp, arrival))
+        if self.slam is not None:
+            T_odom_world = self.output.T_odom_world(result.T_world_camera, T_base_camera)
+            self.slam.publish(msg.header, T_odom_world, self.output.last_pose[1], cfg, self.output.tf_broadcaster)
 
     def stamps_went_back(self, stamp: float) -> None:
         """Image stamps went backwards: odom stays continuous (REP-105), unless a replay started over."""
@@ -374,6 +394,8 @@ class VONode(LifecycleNode):
         self.tracker.reset(T_world_camera_of(T_odom_base, T_base_camera))
         self.last_stamp = self.last_clock_ns = None
         self.output.restart(T_base_camera)
+        if self.slam is not None:
+            self.slam.restart()
         self.get_logger().info("tracker reset")
 
     @property
@@ -394,12 +416,15 @@ class VONode(LifecycleNode):
                 "layers": result.stop_layer, "num_layers": result.num_layers, "pruned": list(result.pruned),
                 "timings_ms": result.timings, **latency, "processing_ms": processing_ms,
                 "pairing_ms": (arrival.released - arrival.received) * 1e3,
-                **self.accounting.summary(self.image_input, self.inputs)}
+                **self.accounting.summary(self.image_input, self.inputs),
+                **({"slam": self.slam.status()} if self.slam is not None else {})}
 
     def publish_diagnostics(self) -> None:
         values = self.accounting.summary(self.image_input, self.inputs)
         values["camera_info"] = self.camera_input.camera is not None
         array = self.accounting.diagnostics(values, self.last_result, self.error, self.get_name())
+        if self.slam is not None:
+            array.status.append(self.slam.diagnostic(self.get_name()))
         array.header.stamp = self.get_clock().now().to_msg()
         self.output.diagnostics_pub.publish(array)
 
