@@ -122,13 +122,19 @@ class SlamSide:
         else:
             try:
                 size = backend.save(path)
-            except (OSError, ValueError) as error:
+            except Exception as error:  # noqa: BLE001  (a full disk, a bad path: the node stays up)
                 response.success, response.message = False, f"{type(error).__name__}: {error}"
             else:
                 response.success = True
                 response.message = f"saved {len(backend.database)} keyframes to {path} ({size / 1024:.0f} KiB)"
-        (self.log.info if response.success else self.log.warning)(f"save_map: {response.message}")
+        self.report("save_map", response)
         return response
+
+    def report(self, service: str, response) -> None:
+        if response.success:   # rclpy's logger wants one severity per call site
+            self.log.info(f"{service}: {response.message}")
+        else:
+            self.log.error(f"{service}: {response.message}")
 
     def on_load_map(self, request, response):
         """Load `map_file` and localise in it; a bad file is refused with the reason and changes nothing."""
@@ -142,9 +148,11 @@ class SlamSide:
                 response.success = True
                 response.message = f"loaded {path}: localising in it" if self.backend is not None else \
                     f"{path} checked: loaded at the first frame"
-            except (MapFileError, OSError, ValueError) as error:
+            except MapFileError as error:
                 response.message = f"{path} refused: {error}"
-        (self.log.info if response.success else self.log.error)(f"load_map: {response.message}")
+            except Exception as error:  # noqa: BLE001  (whatever else the file does to the loader: the node stays up)
+                response.message = f"{path} refused: {type(error).__name__}: {error}"
+        self.report("load_map", response)
         return response
 
     def load(self, path: str) -> None:

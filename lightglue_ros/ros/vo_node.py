@@ -346,7 +346,9 @@ class VONode(LifecycleNode):
         self.last_result = result
         T_base_camera = self.T_base_camera
         if self.slam is not None:
-            self.slam.observe(result, metric=depth is not None)
+            # Metric when depth comes (the first frame's may not be paired yet): decided once, at the first frame.
+            self.slam.observe(result, metric=depth is not None or (self.tracker.config.use_depth and
+                                                                   self.depth_input.publisher_count() > 0))
         self.output.publish(result, msg.header, image, cfg, T_base_camera, self.status(result, stamp, arrival))
         if self.slam is not None:
             T_odom_world = self.output.T_odom_world(result.T_world_camera, T_base_camera)

@@ -1,0 +1,138 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""vo_node with `slam` on, over real DDS: map -> odom on /tf, map_pose, save_map and load_map.
+
+Real TUM fr1/rpy frames with their depth (metric keyframes reach the backend at once). While mapping, map -> odom
+is published with every odometry (the identity: no loop in a few frames) and map_pose is the base in the map
+frame; save_map writes a map file the SLAM layer reads back; load_map refuses a truncated file and a foreign one with
+the reason, and the node keeps tracking; load_map of the saved map switches to localisation in it.
+"""
+import time
+
+import cv2
+import numpy as np
+import pytest
+from geometry_msgs.msg import PoseStamped
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_srvs.srv import Trigger
+
+from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.slam.map_file import read
+from ros_helpers import Peer, call, camera_info, domain_id, set_parameter, stamp_msg, start_node, stop_node
+
+DOMAIN_ID = domain_id(90)
+FRAMES = 8
+
+
+def tum_frames(data_dir, count):
+    """(stamp, bgr, depth in metres) of the first frames of tum_fr1_rpy, and its intrinsics."""
+    root = data_dir / "tum_fr1_rpy"
+    intrinsics = tuple(float(v) for v in (root / "camera.txt").read_text().split()[:4])
+    rows = [line.split() for line in (root / "associations.txt").read_text().splitlines()
+            if line and not line.startswith("#")][:count]
+    frames = [(float(stamp), cv2.imread(str(root / rgb)), cv2.imread(str(root / depth), cv2.IMREAD_UNCHANGED)
+               .astype(np.float32) / 5000.0) for stamp, rgb, _, depth in rows]
+    return frames, intrinsics
+
+
+def test_slam_node_map_odom_save_load(data_dir, tmp_path):
+    from tf2_msgs.msg import TFMessage  # a ROS install's, else the one conftest.py builds
+
+    frames, intrinsics = tum_frames(data_dir, FRAMES + 4)
+    peer = Peer(DOMAIN_ID, record=("odom", "status", "/diagnostics"))
+    transforms, poses = [], []
+    peer.node.create_subscription(TFMessage, "/tf", transforms.append,
+                                  QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    peer.node.create_subscription(PoseStamped, "map_pose", poses.append, QoSProfile(depth=100))
+    map_path = tmp_path / "office.lgrmap"
+    node = start_node(DOMAIN_ID, tmp_path, slam=True, map_file=str(map_path))
+
+    def send(i, stamp):
+        header_stamp = stamp_msg(stamp)
+        _, bgr, depth = frames[i]
+        peer.depth_pub.publish(numpy_to_image(depth, "32FC1", header_stamp, "camera"))
+        peer.publish(numpy_to_image(bgr, "bgr8", header_stamp, "camera"), camera_info(intrinsics, 640, 480,
+                                                                                      header_stamp))
+        count = len(peer.received["odom"]) + 1
+        assert len(peer.wait("odom", count, timeout=120)) == count, f"no odometry for frame {i}"
+
+    try:
+        peer.wait_for_node(node)
+        while peer.depth_pub.get_subscription_count() == 0:   # the first frame has its depth
+            time.sleep(0.1)
+        peer.info_pub.publish(camera_info(intrinsics, 640, 480, stamp_msg(frames[0][0])))
+        time.sleep(0.3)
+        for i in range(FRAMES):
+            send(i, frames[i][0])
+        peer.wait("status", FRAMES, timeout=10)
+        deadline = time.monotonic() + 30   # the backend's thread takes the keyframes in its own time
+        while time.monotonic() < deadline and peer.statuses()[-1]["slam"]["keyframes"] < 1:
+            time.sleep(0.5)
+            send(FRAMES - 1, frames[FRAMES - 1][0] + 0.01 * len(peer.received["odom"]))  # a status with it
+        time.sleep(0.5)   # the last map_pose and /tf
+        status = peer.statuses()[-1]
+        assert status["state"] == "TRACKING" and status["with_depth"] >= FRAMES, status
+        slam = status["slam"]
+        assert slam["mode"] == "mapping" and slam["localised"] and slam["keyframes"] >= 1, slam
+        assert slam["accepted"] == 0 and slam["error"] is None, slam   # a few frames: no loop to close
+
+        # map -> odom with each odometry (the identity before any loop); map_pose = the odometry's pose.
+        map_odom = [t for m in transforms for t in m.transforms if t.header.frame_id == "map"]
+        assert map_odom and all(t.child_frame_id == "odom" for t in map_odom)
+        t = map_odom[-1].transform
+        assert [t.translation.x, t.translation.y, t.translation.z, t.rotation.w] == \
+            pytest.approx([0, 0, 0, 1], abs=1e-6)
+        assert all(p.header.frame_id == "map" for p in poses)
+        by_stamp = {(m.header.stamp.sec, m.header.stamp.nanosec): m.pose.pose.position for m in peer.received["odom"]}
+        last = poses[-1]
+        odom = by_stamp[(last.header.stamp.sec, last.header.stamp.nanosec)]
+        assert [last.pose.position.x, last.pose.position.y, last.pose.position.z] == \
+            pytest.approx([odom.x, odom.y, odom.z], abs=1e-6)
+        diagnostics = [m for m in peer.received["/diagnostics"] if len(m.status) == 2]
+        assert diagnostics and diagnostics[-1].status[1].name == "vo_node: slam"
+        values = {kv.key: kv.value for kv in diagnostics[-1].status[1].values}
+        assert values["accepted"] == "0" and values["rejected"] == "0", values
+
+        # save_map: a map file the SLAM layer reads back.
+        response = call(peer, Trigger, "/save_map", Trigger.Request())
+        assert response.success, response.message
+        meta, arrays = read(map_path)
+        assert meta["features"] == "aliked" and meta["metric"] and len(arrays["ids"]) >= 1
+        assert "saved" in response.message and str(map_path) in response.message
+
+        # load_map of a truncated file and of a foreign one: refused with the reason, the node keeps tracking.
+        truncated, foreign = tmp_path / "truncated.lgrmap", tmp_path / "foreign.lgrmap"
+        truncated.write_bytes(map_path.read_bytes()[:-100])
+        foreign.write_bytes(b"PK\x03\x04 not a map at all" * 10)
+        for path, reason in ((truncated, "is truncated"), (foreign, "is not a lightglue_ros map file")):
+            assert set_parameter(peer, "map_file", str(path)).successful
+            response = call(peer, Trigger, "/load_map", Trigger.Request())
+            assert not response.success and reason in response.message and str(path) in response.message, \
+                response.message
+        before = len(peer.received["odom"])
+        for i in range(FRAMES, FRAMES + 2):
+            send(i, frames[i][0] + 1.0)
+        assert len(peer.received["odom"]) == before + 2
+        slam = peer.statuses()[-1]["slam"]
+        assert slam["mode"] == "mapping" and slam["localised"], slam   # still in the map it had
+
+        # load_map of the saved map: localisation in it (not localised yet: no revisit in two frames).
+        assert set_parameter(peer, "map_file", str(map_path)).successful
+        response = call(peer, Trigger, "/load_map", Trigger.Request())
+        assert response.success and "localising" in response.message, response.message
+        loaded = len(peer.received["odom"])
+        for i in range(FRAMES + 2, FRAMES + 4):
+            send(i, frames[i][0] + 1.0)
+        time.sleep(0.5)
+        slam = peer.statuses()[-1]["slam"]
+        assert slam["mode"] == "localisation" and slam["map_file"] == str(map_path), slam
+        if not slam["localised"]:   # no map -> odom to give until relocalised in the map (REP-105)
+            after = {(m.header.stamp.sec, m.header.stamp.nanosec) for m in peer.received["odom"][loaded:]}
+            assert not [t for m in transforms for t in m.transforms if t.header.frame_id == "map" and
+                        (t.header.stamp.sec, t.header.stamp.nanosec) in after]
+        assert peer.statuses()[-1]["state"] in ("TRACKING", "INITIALIZING"), peer.statuses()[-1]
+    finally:
+        log = stop_node(node, tmp_path)
+        peer.close()
+    assert "SLAM backend started (metric, SE(3)): mapping" in log, log[-3000:]
+    assert "Traceback" not in log, log[-4000:]
