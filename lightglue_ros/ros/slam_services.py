@@ -202,7 +202,7 @@ class SlamSide:
         if M is None:
             return np.eye(4) if self.backend is not None and self.backend.localised.get(self.backend.session) \
                 else None
-        return T_odom_world @ M @ invert_transform(T_odom_world)
+        return map_from_odom_ros(T_odom_world, M)
 
     def publish(self, header, T_odom_world: np.ndarray, T_odom_base: np.ndarray, cfg, broadcaster) -> None:
         T_map_odom = self.T_map_odom(T_odom_world)
@@ -253,6 +253,15 @@ class SlamSide:
                 f"{values['rejected']} rejected"
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         return status
+
+
+def map_from_odom_ros(T_odom_world: np.ndarray, T_mapworld_world: np.ndarray) -> np.ndarray:
+    """T_map_odom from the backend's correction (tracker world -> the map's world), both worlds anchored alike.
+
+    odom = T_odom_world @ world, and the map frame is its map world through the same anchor, so the base's pose in
+    map is T_map_odom @ T_odom_base = T_odom_world @ (T_mapworld_world @ T_world_camera) @ inv(T_base_camera).
+    """
+    return T_odom_world @ T_mapworld_world @ invert_transform(T_odom_world)
 
 
 def set_pose(position, orientation, T: np.ndarray) -> None:
