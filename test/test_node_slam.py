@@ -1,11 +1,13 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""vo_node with `slam` on, over real DDS: map -> odom on /tf, map_pose, save_map and load_map.
+"""vo_node with `slam` on, over real DDS: map -> odom on /tf, map_pose, save_map, load_map and relocalisation.
 
 Real TUM fr1/rpy frames with their depth (metric keyframes reach the backend at once). While mapping, map -> odom
 is published with every odometry (the identity: no loop in a few frames) and map_pose is the base in the map
 frame; save_map writes a map file the SLAM layer reads back; load_map refuses a truncated file and a foreign one with
-the reason, and the node keeps tracking; load_map of the saved map switches to localisation in it.
+the reason, and the node keeps tracking; load_map of the saved map switches to localisation in it, and the frames
+the map was made of, sent again, relocalise the camera in it (map -> odom published again, the pose where the first
+session had it).
 """
 import time
 
@@ -131,6 +133,28 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
             assert not [t for m in transforms for t in m.transforms if t.header.frame_id == "map" and
                         (t.header.stamp.sec, t.header.stamp.nanosec) in after]
         assert peer.statuses()[-1]["state"] in ("TRACKING", "INITIALIZING"), peer.statuses()[-1]
+
+        # Back where the map was made: relocalised in it (the map's keyframes verified), map -> odom published.
+        revisit = len(peer.received["odom"])
+        deadline = time.monotonic() + 60
+        for i in range(FRAMES):
+            send(i, frames[i][0] + 2.0)
+        while not peer.statuses()[-1]["slam"]["localised"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+            send(FRAMES - 1, frames[FRAMES - 1][0] + 2.0 + 0.01 * len(peer.received["odom"]))
+        time.sleep(0.5)
+        slam = peer.statuses()[-1]["slam"]
+        print("relocalisation:", slam)
+        assert slam["localised"] and slam["accepted"] >= 1, slam
+        after = {(m.header.stamp.sec, m.header.stamp.nanosec) for m in peer.received["odom"][revisit:]}
+        assert [t for m in transforms for t in m.transforms if t.header.frame_id == "map" and
+                (t.header.stamp.sec, t.header.stamp.nanosec) in after]
+        # The last frame sent (frame FRAMES - 1 again) is in the map where the first session saw it.
+        first = by_stamp[(stamp_msg(frames[FRAMES - 1][0]).sec, stamp_msg(frames[FRAMES - 1][0]).nanosec)]
+        relocalised = poses[-1].pose.position
+        error = np.linalg.norm([relocalised.x - first.x, relocalised.y - first.y, relocalised.z - first.z])
+        print(f"relocalised position error {error:.3f} m")
+        assert error < 0.1
     finally:
         log = stop_node(node, tmp_path)
         peer.close()
