@@ -21,6 +21,7 @@ process's: the frontend's work is torch's, whose threads are its own); else set 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -53,6 +54,7 @@ class SlamSide:
         self.pending_map: Optional[str] = None  # a map to load when the backend is made (at the first frame)
         self.loaded_map: Optional[str] = None   # the map this run localises in (None: mapping)
         self.map_error: Optional[str] = None    # why the last map could not be loaded
+        self.observe_ms = 0.0                   # what the frontend spent on the SLAM side in the last frame
         path = node.config.map_file
         if path and Path(path).exists():
             self.check(path)               # a corrupt map fails configure (raises MapFileError, with the reason)
@@ -175,7 +177,9 @@ class SlamSide:
         """After `tracker.process`: hand a new keyframe to the backend (cheap; never waits for its work)."""
         if self.link is None:
             self.create(metric)
+        start = time.perf_counter()
         self.link.observe(result)
+        self.observe_ms = (time.perf_counter() - start) * 1e3
 
     def create(self, metric: bool) -> None:
         path, self.pending_map = self.pending_map, None
@@ -232,7 +236,7 @@ class SlamSide:
         return {**values, "localised": bool(backend.localised.get(backend.session)),
                 "keyframes": len(backend.database), "accepted": s.accepted, "rejected": s.rejected,
                 "rejected_reasons": dict(s.reasons), "candidates": s.candidates, "backlog": backend.backlog,
-                "keyframe_ms": round(float(np.mean(ms)), 1) if ms else None,
+                "keyframe_ms": round(float(np.mean(ms)), 1) if ms else None, "observe_ms": round(self.observe_ms, 2),
                 "error": None if backend.error is None else f"{type(backend.error).__name__}: {backend.error}"}
 
     def diagnostic(self, name: str):
