@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path as PathMsg
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_srvs.srv import Trigger
 
@@ -48,6 +49,8 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
     peer.node.create_subscription(TFMessage, "/tf", transforms.append,
                                   QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
     peer.node.create_subscription(PoseStamped, "map_pose", poses.append, QoSProfile(depth=100))
+    paths = []
+    peer.node.create_subscription(PathMsg, "map_path", paths.append, QoSProfile(depth=100))
     map_path = tmp_path / "office.lgrmap"
     node = start_node(DOMAIN_ID, tmp_path, slam=True, map_file=str(map_path))
 
@@ -93,6 +96,8 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         odom = by_stamp[(last.header.stamp.sec, last.header.stamp.nanosec)]
         assert [last.pose.position.x, last.pose.position.y, last.pose.position.z] == \
             pytest.approx([odom.x, odom.y, odom.z], abs=1e-6)
+        assert paths and paths[-1].header.frame_id == "map" and len(paths[-1].poses) >= FRAMES
+        assert paths[-1].poses[-1].pose.position == last.pose.position
         diagnostics = [m for m in peer.received["/diagnostics"] if len(m.status) == 2]
         assert diagnostics and diagnostics[-1].status[1].name == "vo_node: slam"
         values = {kv.key: kv.value for kv in diagnostics[-1].status[1].values}

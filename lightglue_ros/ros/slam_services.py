@@ -4,9 +4,10 @@
 
 Outputs: TF `map_frame -> odom_frame` (REP-105: odom stays continuous, the loop and localisation corrections go into
 map -> odom; the identity while mapping until a loop closes), `map_pose` (geometry_msgs/PoseStamped: the base in
-the map frame), a `slam` entry in `status` and a `vo_node: slam` entry in `/diagnostics` (loop closures accepted and
-rejected, with the reasons). In localisation mode (a loaded map) neither TF nor map_pose is published until the
-camera is relocalised in the map: there is no map -> odom to give before.
+the map frame) and `map_path` (nav_msgs/Path of those, as published: earlier poses are not re-corrected;
+published only while subscribed), a `slam` entry in `status` and a `vo_node: slam` entry in `/diagnostics` (loop
+closures accepted and rejected, with the reasons). In localisation mode (a loaded map) neither TF nor map_pose is
+published until the camera is relocalised in the map: there is no map -> odom to give before.
 
 Services (std_srvs/Trigger, the map path from the `map_file` parameter: set it, then call): `save_map` writes the
 map there; `load_map` loads it and localises in it (a new session: the next keyframes are looked up in the map; odom
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, TransformStamped
+from nav_msgs.msg import Path as PathMsg
 from scipy.spatial.transform import Rotation
 from std_srvs.srv import Trigger
 
@@ -63,6 +66,8 @@ class SlamSide:
         elif path:
             self.log.info(f"SLAM: no map at {path} yet: mapping; save_map writes it")
         self.pose_pub = node.create_publisher(PoseStamped, "map_pose", 10)
+        self.path_pub = node.create_publisher(PathMsg, "map_path", 10)
+        self.path: deque = deque()          # map_pose history (each as published then), newest last
         self.services = [node.create_service(Trigger, "save_map", self.on_save_map),
                          node.create_service(Trigger, "load_map", self.on_load_map)]
         limit_blas_threads(self.log)
@@ -72,6 +77,7 @@ class SlamSide:
         for service in self.services:
             self.node.destroy_service(service)
         self.node.destroy_publisher(self.pose_pub)
+        self.node.destroy_publisher(self.path_pub)
         self.backend = self.link = None
 
     def start(self) -> None:
@@ -89,6 +95,7 @@ class SlamSide:
         """A new trajectory (reset): a new map (the loaded one again, if any) from the next frame."""
         old, self.backend, self.link = self.backend, None, None
         self.pending_map = self.loaded_map
+        self.path.clear()
         if old is not None:
             threading.Thread(target=old.stop, name="slam_backend_stop", daemon=True).start()
 
@@ -222,6 +229,13 @@ class SlamSide:
         pose.header.stamp, pose.header.frame_id = header.stamp, cfg.map_frame
         set_pose(pose.pose.position, pose.pose.orientation, T_map_odom @ T_odom_base)
         self.pose_pub.publish(pose)
+        self.path.append(pose)
+        while len(self.path) > cfg.path_max_length:
+            self.path.popleft()
+        if self.path_pub.get_subscription_count() > 0:   # as odometry_output's path: only for subscribers
+            path = PathMsg(poses=list(self.path))
+            path.header.stamp, path.header.frame_id = header.stamp, cfg.map_frame
+            self.path_pub.publish(path)
 
     # --- reporting -------------------------------------------------------------------------------------
 
