@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import pytest
 from geometry_msgs.msg import PoseStamped
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
 from nav_msgs.msg import Path as PathMsg
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_srvs.srv import Trigger
@@ -26,6 +28,11 @@ from ros_helpers import Peer, call, camera_info, domain_id, set_parameter, stamp
 DOMAIN_ID = domain_id(90)
 FRAMES = 8
 SIZE = (320, 240)
+
+
+def transition(peer, transition_id) -> bool:
+    return call(peer, ChangeState, "/vo_node/change_state",
+                ChangeState.Request(transition=Transition(id=transition_id))).success
 
 
 def tum_frames(data_dir, count):
@@ -180,10 +187,23 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         peer.wait("status", 1, timeout=10)
         slam = peer.statuses()[-1]["slam"]
         assert slam["mode"] == "localisation" and slam["map_file"] == str(map_path), slam
+        # deactivate stops the backend's thread, activate starts it again: keyframes still reach the map
+        assert transition(peer, Transition.TRANSITION_DEACTIVATE) and transition(peer, Transition.TRANSITION_ACTIVATE)
+        peer.wait_for_node(node)
+        before = peer.statuses()[-1]["slam"]["keyframes"]
+        deadline = time.monotonic() + 30
+        i = 1
+        while peer.statuses()[-1]["slam"]["keyframes"] <= before and time.monotonic() < deadline:
+            send(i % FRAMES, frames[0][0] + 0.1 * i)
+            i += 1
+            time.sleep(0.3)
+        assert peer.statuses()[-1]["slam"]["keyframes"] > before, peer.statuses()[-1]["slam"]
+        assert transition(peer, Transition.TRANSITION_DEACTIVATE) and transition(peer, Transition.TRANSITION_CLEANUP)
     finally:
         log = stop_node(node, tmp_path)
         peer.close()
     assert f"SLAM backend started (metric, SE(3)): localising in {map_path}" in log, log[-3000:]
+    assert "models released" in log and "Traceback" not in log, log[-3000:]
 
 
 def test_slam_node_refuses_a_foreign_map_at_configure(tmp_path):
