@@ -46,6 +46,12 @@ from .scale import backproject, depth_to_metres, sample_depth
 from .transforms import invert_transform
 from ..timing import wall_timer
 
+# The units of a trajectory (FrameResult.scale). Monocular without a prior, the unit is the median depth of the
+# scene when the tracker initialised (a re-initialisation after a loss starts from the last keyframe's).
+METRIC_DEPTH = "metric: depth"
+METRIC_PRIOR = "metric: translation prior"
+RELATIVE_SCALE = "relative: units of the first scene depth"
+
 # Variance (m^2, rad^2) added per frame while the pose is held without a measurement: "unknown" for consumers
 # that fuse the odometry, but finite as ROS covariances must be.
 HELD_VARIANCE = 1e3
@@ -73,6 +79,14 @@ class FrameResult:
     reason: str = ""                    # why the frame was not fully tracked, or why it became a keyframe
     # covariance less the matched keyframe's: this frame's own solve (plus what held frames added); for the twist
     relative_covariance: np.ndarray = field(default_factory=lambda: np.zeros((6, 6)))
+    scale: str = RELATIVE_SCALE         # the trajectory's units: METRIC_DEPTH, METRIC_PRIOR or RELATIVE_SCALE
+    prior_used: bool = False            # the translation prior given set this frame's translation
+    prior_reason: str = ""              # why a translation prior given was not used ('' when it was, or none)
+
+    @property
+    def metric(self) -> bool:
+        """The trajectory is in metres (depth images, or a translation prior set the monocular scale)."""
+        return self.scale != RELATIVE_SCALE
 
     @property
     def num_inliers(self) -> int:
@@ -126,11 +140,20 @@ class Tracker:
         self.next_keyframe_id = 0
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.local_map = self._new_local_map()
+        self._reset_prior()
+
+    def _reset_prior(self) -> None:
+        """Forget the translation prior's bookkeeping: the scale is relative until a prior sets it again."""
+        self.prior_scale = False                    # a translation prior set the monocular scale (metres)
+        self.prior_complete = True                  # every frame since the initialising keyframe had a prior
+        self.prior_from = self.T_world_camera[:3, 3].copy()   # where the prior's distance is counted from
+        self.prior_pending = 0.0                    # prior distance since prior_from (frames that did not move)
+        self.prior_since_keyframe = 0.0             # prior distance since the keyframe
 
     def _local_map_settings(self) -> tuple:
         cfg = self.config
         return (cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
-                cfg.landmark_search_radius_px)
+                cfg.landmark_search_radius_px, cfg.wheel_baseline_sigma)
 
     def _new_local_map(self) -> LocalMap:
         return LocalMap(*self._local_map_settings())
@@ -140,21 +163,42 @@ class Tracker:
                 translation_prior: Optional[float] = None) -> FrameResult:
         """Track one frame.
 
-        `depth`: aligned depth image (RGB-D); `translation_prior`: the distance travelled since the previous frame (e.g.
-        wheel odometry), which sets a monocular translation's length.
+        `depth`: aligned depth image (RGB-D); `translation_prior`: the distance (metres) the camera travelled since
+        the previous frame (e.g. wheel odometry, `wheel_odometry.py`), which makes a monocular trajectory metric:
+        it sets the translations' lengths, fixes the scale at initialisation and holds it in the bundle adjustment
+        (`wheel_baseline_sigma`). A monocular trajectory begun without priors starts over at the current pose when
+        the first prior comes (its scale is in other units); a prior the images contradict is not used
+        (`FrameResult.prior_reason`).
         """
         start = time.perf_counter()
         timings = {}
         frame = self._frame(image, stamp, depth, translation_prior, timings)
+        reason = "first frame"
+        if translation_prior is not None and self.keyframe is not None and not self.keyframe.metric and \
+                not self.prior_scale and not (self.prior_complete and self.state == TrackingState.INITIALIZING):
+            self._restart_at_current_pose()
+            reason = "first frame: a translation prior came, the monocular scale starts over in its units"
         if self.keyframe is None:
-            return self._update(frame, None, None, timings, start)
-        prior = None if translation_prior is None else MotionPrior(translation_prior, self.T_world_camera[:3, 3].copy())
+            return self._update(frame, None, None, timings, start, translation_prior, reason)
+        prior = self._motion_prior(translation_prior)
         pair, hypothesis = self._track(self.keyframe, frame, prior, timings)
         if not hypothesis.ok and self.state == TrackingState.LOST and self.candidate is not None:
             candidate_pair, recovered = self._track(self.candidate, frame, prior, timings)
             if recovered.ok:
                 pair, hypothesis = candidate_pair, recovered
-        return self._update(frame, pair, hypothesis, timings, start)
+        return self._update(frame, pair, hypothesis, timings, start, translation_prior)
+
+    def _restart_at_current_pose(self) -> None:
+        """Start a new monocular trajectory where the camera is, keeping its covariance; the next frame is its first."""
+        covariance = self.covariance
+        self.reset(self.T_world_camera)
+        self.covariance = covariance
+
+    def _motion_prior(self, translation_prior: Optional[float]) -> Optional[MotionPrior]:
+        if translation_prior is None or self.keyframe.metric:
+            return None
+        return MotionPrior(self.prior_pending + translation_prior, self.prior_from.copy(),
+                           self.prior_since_keyframe + translation_prior, check=self.prior_scale)
 
     def _frame(self, image, stamp, depth, translation_prior, timings: dict) -> Frame:
         """Check the input, extract and encode the frame's features."""
@@ -207,7 +251,7 @@ class Tracker:
 
     # --- the state machine: the one place the tracker's state changes ------------------------------------------
     def _update(self, frame: Frame, pair: Optional[MatchedPair], hypothesis: Optional[PoseHypothesis], timings: dict,
-                start: float) -> FrameResult:
+                start: float, translation_prior: Optional[float], first_reason: str = "first frame") -> FrameResult:
         """Take the hypothesis: the one place the tracker's state changes.
 
         The first frame starts the trajectory; a pose moves the camera (and may make the frame a keyframe); no pose
@@ -220,9 +264,15 @@ class Tracker:
                 self.local_map.add(self.keyframe)
             self.state = TrackingState.TRACKING if self.keyframe.num_points >= cfg.min_scale_points \
                 else TrackingState.INITIALIZING
-            return self._result(frame, None, None, timings, start, is_keyframe=True, reason="first frame")
+            self._reset_prior()
+            return self._result(frame, None, None, timings, start, is_keyframe=True, reason=first_reason)
 
+        given = 0.0 if translation_prior is None else float(translation_prior)
+        self.prior_since_keyframe += given
+        if translation_prior is None:
+            self.prior_complete = False
         if not hypothesis.ok:
+            self.prior_pending += given        # the pose is held: the distance still lies ahead of it
             self.failures += 1
             self.state = TrackingState.LOST if self.failures >= cfg.lost_after_failures \
                 else TrackingState.DEGENERATE
@@ -242,14 +292,25 @@ class Tracker:
         self.T_world_camera = keyframe.T_world_camera @ invert_transform(hypothesis.T_camera_keyframe)
         self.covariance = hypothesis.covariance
         self.state = hypothesis.state
+        if hypothesis.sets_scale:
+            self.prior_scale = hypothesis.prior_used
+        if np.linalg.norm(hypothesis.T_camera_keyframe[:3, 3]) > 0:
+            self.prior_from, self.prior_pending = self.T_world_camera[:3, 3].copy(), 0.0
+        else:  # rotation only: the camera sits at the keyframe's position, the prior counts from there
+            self.prior_from, self.prior_pending = keyframe.T_world_camera[:3, 3].copy(), self.prior_since_keyframe
         reason = self._keyframe_reason(pair, hypothesis)
         if reason:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance, pair, hypothesis)
+            if self.prior_scale and hypothesis.prior_used:
+                self.keyframe.wheel_baseline = float(np.linalg.norm(self.T_world_camera[:3, 3] -
+                                                                    keyframe.T_world_camera[:3, 3]))
             if not self.keyframe.metric:
                 with wall_timer(timings, "bundle_adjustment"):
                     self._adjust_local_map(pair, hypothesis)
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= cfg.min_scale_points:
                 self.state = TrackingState.TRACKING
+            self.prior_from, self.prior_pending = self.T_world_camera[:3, 3].copy(), 0.0
+            self.prior_since_keyframe = 0.0
         return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
                             reason=reason or hypothesis.reason)
 
@@ -345,4 +406,7 @@ class Tracker:
             num_layers=match.num_layers if match is not None else 0,
             pruned=match.pruned if match is not None else (0, 0), timings=timings,
             solver=hypothesis.solver if hypothesis is not None and hypothesis.ok else Solver.NONE, reason=reason,
-            relative_covariance=self.covariance - keyframe.covariance)
+            relative_covariance=self.covariance - keyframe.covariance,
+            scale=METRIC_DEPTH if keyframe.metric else METRIC_PRIOR if self.prior_scale else RELATIVE_SCALE,
+            prior_used=bool(hypothesis is not None and hypothesis.ok and hypothesis.prior_used),
+            prior_reason=hypothesis.prior_reason if hypothesis is not None else "")
