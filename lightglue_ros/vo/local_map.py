@@ -144,7 +144,7 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
         coupling = None
         if baselines is not None:
             r_base, J_a, J_b = _linearise_baselines(R, t, baselines)
-            J_a, J_b = J_a * moving[base_a, None], J_b * moving[base_b, None]
+            J_a, J_b = J_a * (base_a >= fixed)[:, None], J_b * (base_b >= fixed)[:, None]
             np.add.at(U, base_a, J_a[:, :, None] * J_a[:, None, :])
             np.add.at(U, base_b, J_b[:, :, None] * J_b[:, None, :])
             np.add.at(g_camera, base_a, J_a * r_base[:, None])
