@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
-from lightglue_ros.ros.vo_node import MATCH_DTYPE
+from lightglue_ros.ros.odometry_output import MATCH_DTYPE
 from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.evaluation import evaluate_trajectory
 from lightglue_ros.vo.tum import read_tum

@@ -21,124 +21,35 @@ image the camera sent ends up processed, dropped, rejected (with a reason) or lo
 """
 from __future__ import annotations
 
-import json
-import math
 import sys
 import threading
 import time
 import traceback
-from collections import Counter, deque
 from typing import Optional
 
-import cv2
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped, TransformStamped
-from nav_msgs.msg import Odometry, Path
+from geometry_msgs.msg import PoseWithCovarianceStamped
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import ReliabilityPolicy
-from scipy.spatial.transform import Rotation
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
-from std_msgs.msg import String
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
 
-from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg, numpy_to_image
+from lightglue_ros.ros.accounting import FrameAccounting
+from lightglue_ros.ros.camera_input import CameraInput, LatestFrame
+from lightglue_ros.ros.frames import T_base_camera_of, T_world_camera_of
+from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
+from lightglue_ros.ros.node_log import NodeLog
+from lightglue_ros.ros.odometry_output import OdometryOutput, stamp_seconds
 from lightglue_ros.ros.parameters import declare_parameters, restart_needed, updated
 from lightglue_ros.ros.qos import InputSubscription
-from lightglue_ros.ros.sync import LossCounter, StampedBuffer, stamp_ns
-from lightglue_ros.ros.tf_broadcast import make_broadcaster
-from lightglue_ros.vo.camera import CameraModel
+from lightglue_ros.ros.sync import stamp_ns
 from lightglue_ros.vo.config import VOConfig
-from lightglue_ros.vo.scale import depth_to_metres
 from lightglue_ros.vo.transforms import transform_from_quaternion
-from lightglue_ros.vo.twist import PoseUncertainty, rotate_covariance, twist_covariance
 
-# How long the first image waits for any CameraInfo before it is rejected. A camera that starts publishing the moment
-# it sees our subscription can be faster than our side of the discovery: its first reliable samples then come by
-# Fast DDS's repair, on the writer's next heartbeat (every 3 s by default).
-CAMERA_INFO_GRACE_S = 3.5
-LOST_WARN_WINDOW_S = 5.0    # /diagnostics is WARN while images were lost this recently
-PAIRING_MISSES = 5          # images without a CameraInfo of their stamp before pairing by stamp is given up
 PLAUSIBLE_LATENCY_S = 30.0  # a header stamp further from the node's clock is not a latency (a bag without sim time)
-FASTDDS_HINT = ("large images are being lost in transport. With Fast DDS give every process of the graph (the "
-                "camera driver too) the profile shipped as config/fastdds_large_images.xml: export "
-                "FASTDDS_DEFAULT_PROFILES_FILE=$(ros2 pkg prefix lightglue_ros)/share/lightglue_ros/config/"
-                "fastdds_large_images.xml (the package's launch files set it), or publish the images reliably")
-
-# `matches`: one point per match of this frame to its keyframe. u0 v0: keyframe pixel, u1 v1: this frame's pixel,
-# score: LightGlue probability, inlier: 1 for inliers of the relative pose; every point also carries the
-# keyframe's id and stamp (seconds), so consumers can associate matches without another topic.
-MATCH_FIELDS = [("u0", PointField.FLOAT32), ("v0", PointField.FLOAT32), ("u1", PointField.FLOAT32),
-                ("v1", PointField.FLOAT32), ("score", PointField.FLOAT32), ("inlier", PointField.FLOAT32),
-                ("keyframe_id", PointField.UINT32), ("keyframe_stamp", PointField.FLOAT64)]
-MATCH_DTYPE = np.dtype([(name, np.float32) for name, _ in MATCH_FIELDS[:6]]
-                       + [("keyframe_id", np.uint32), ("keyframe_stamp", np.float64)])
-
-
-def stamp_seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
-def matches_cloud(result, header) -> PointCloud2:
-    points = np.zeros(len(result.matches), MATCH_DTYPE)
-    if len(points):
-        u0v0 = result.keyframe_keypoints[result.matches[:, 0]]
-        u1v1 = result.keypoints[result.matches[:, 1]]
-        points["u0"], points["v0"] = u0v0[:, 0], u0v0[:, 1]
-        points["u1"], points["v1"] = u1v1[:, 0], u1v1[:, 1]
-        points["score"], points["inlier"] = result.scores, result.inliers.astype(np.float32)
-    points["keyframe_id"], points["keyframe_stamp"] = result.keyframe_id, result.keyframe_stamp
-    return PointCloud2(header=header, height=1, width=len(points), is_bigendian=False,
-                       point_step=MATCH_DTYPE.itemsize, row_step=MATCH_DTYPE.itemsize * len(points), is_dense=True,
-                       fields=[PointField(name=name, offset=MATCH_DTYPE.fields[name][1], datatype=kind, count=1)
-                               for name, kind in MATCH_FIELDS],
-                       data=points.tobytes())
-
-
-def draw_matches_to_keyframe(image: np.ndarray, result) -> np.ndarray:
-    """This frame with a line from each match's keyframe position: green inliers, red outliers."""
-    canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image.copy()
-    for (i0, i1), inlier in zip(result.matches, result.inliers):
-        p0 = tuple(np.round(result.keyframe_keypoints[i0]).astype(int))
-        p1 = tuple(np.round(result.keypoints[i1]).astype(int))
-        colour = (0, 220, 0) if inlier else (230, 0, 0)
-        cv2.line(canvas, p0, p1, colour, 1, cv2.LINE_AA)
-        cv2.circle(canvas, p1, 2, colour, -1)
-    cv2.putText(canvas, f"{result.state.value} kf {result.keyframe_id} inliers {int(result.inliers.sum())}",
-                (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 0), 1, cv2.LINE_AA)
-    return canvas
-
-
-class LatestFrame:
-    """A one-slot mailbox: put() replaces what is waiting (and says so), take() blocks for the next."""
-
-    def __init__(self):
-        self._condition = threading.Condition()
-        self._item = None
-        self.closed = False
-
-    def put(self, item) -> bool:
-        with self._condition:
-            replaced = self._item is not None
-            self._item = item
-            self._condition.notify()
-            return replaced
-
-    def take(self):
-        with self._condition:
-            while self._item is None and not self.closed:
-                self._condition.wait(0.5)
-            item, self._item = self._item, None
-            return item
-
-    def close(self) -> None:
-        with self._condition:
-            self.closed = True
-            self._condition.notify_all()
 
 
 class VONode(LifecycleNode):
@@ -150,31 +61,21 @@ class VONode(LifecycleNode):
         self.config = declare_parameters(self, NodeConfig)
         self.frame_config = self.config       # what the worker uses: changes reach it between frames
         self.add_on_set_parameters_callback(self.on_set_parameters)
+        self.log = NodeLog(self.get_logger())
         self.tracker = None
+        self.output: Optional[OdometryOutput] = None
         self.inputs: list = []
         self.image_input: Optional[InputSubscription] = None
         self.worker: Optional[threading.Thread] = None
         self.frames = LatestFrame()
-        self.camera_infos = StampedBuffer()
-        self.depths = StampedBuffer()
-        self.losses = LossCounter()
+        self.camera_input = CameraInput(self.log)
+        self.accounting = FrameAccounting(self.log)
         self.lock = threading.Lock()          # pending_* are handed from the executor thread to the worker
         self.pending_reset: Optional[tuple] = None  # (T_odom_base or None for the origin, why)
         self.pending_configs: Optional[tuple] = None  # (VOConfig, NodeConfig) to apply before the next frame
-        self.camera: Optional[CameraModel] = None
-        self.camera_pairing = None            # True: stamps match CameraInfo; False: the camera never does
-        self.counts = Counter()               # processed, dropped, received
-        self.rejected = Counter()             # reason -> frames
-        self.events_lost = 0                  # the middleware's message-lost events on `image`
-        self.lost_history: deque = deque()    # (monotonic, lost) at each diagnostics tick
-        self.warned = set()                   # one-off warnings already given
-        self.logged: dict = {}                # throttled message kind -> when it was last logged
         self.error: Optional[str] = None      # the exception of the last frame, until one succeeds
         self.last_stamp: Optional[float] = None
-        self.last_pose = None                 # (stamp, T_odom_base, PoseUncertainty) for the twist
         self.last_result = None
-        self.path: deque = deque()            # PoseStamped of the path, newest last; a Path only for subscribers
-        self.pairing_misses = 0               # images without a CameraInfo of their stamp, before any had one
         model = "rectified images: intrinsics from CameraInfo P, no distortion" if self.config.rectified_images \
             else "raw images: intrinsics and distortion from CameraInfo K and D"
         self.get_logger().info(f"camera model: {model} (parameter rectified_images)")
@@ -200,16 +101,7 @@ class VONode(LifecycleNode):
             self.tracker = None
             return TransitionCallbackReturn.FAILURE
         log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
-        self.odom_pub = self.create_publisher(Odometry, "odom", 10)
-        self.path_pub = self.create_publisher(Path, "path", 10)
-        self.matches_pub = self.create_publisher(PointCloud2, "matches", 10)
-        self.matches_image_pub = self.create_publisher(Image, "matches_image", 10)
-        self.status_pub = self.create_publisher(String, "status", 10)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.tf_broadcaster = None
-        if self.config.publish_tf:
-            self.tf_broadcaster, how = make_broadcaster(self)
-            (log.info if self.tf_broadcaster is not None else log.warning)(how)
+        self.output = OdometryOutput(self, self.config.publish_tf)
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
                                   self.create_timer(2.0, self.warn_without_camera)]
         self.reset_service = self.create_service(Trigger, "reset", self.on_reset)
@@ -223,10 +115,12 @@ class VONode(LifecycleNode):
         image_type, image_topic = (CompressedImage, "image/compressed") if cfg.compressed else (Image, "image")
         self.image_input = InputSubscription(self, image_type, image_topic, self.on_image, cfg.qos, cfg.queue_depth,
                                              on_lost=self.on_message_lost)
+        self.depth_input = InputSubscription(self, Image, "depth", self.camera_input.on_depth, cfg.qos,
+                                             cfg.queue_depth)
         self.inputs = [self.image_input,
                        InputSubscription(self, CameraInfo, "camera_info", self.on_camera_info, cfg.qos,
                                          cfg.queue_depth),
-                       InputSubscription(self, Image, "depth", self.on_depth, cfg.qos, cfg.queue_depth)]
+                       self.depth_input]
         self.graph_timer = self.create_timer(0.2, self.follow_publishers)
         self.frames = LatestFrame()
         self.worker = threading.Thread(target=self.work, daemon=True)
@@ -265,13 +159,11 @@ class VONode(LifecycleNode):
             return
         for timer in self.configured_timers:
             self.destroy_timer(timer)
-        for publisher in (self.odom_pub, self.path_pub, self.matches_pub, self.matches_image_pub, self.status_pub,
-                          self.diagnostics_pub):
-            self.destroy_publisher(publisher)
+        self.output.destroy()
         self.destroy_service(self.reset_service)
         self.destroy_subscription(self.reset_pose_sub)
         device = self.tracker.matcher.device
-        self.tracker = self.tf_broadcaster = self.last_result = None
+        self.tracker = self.output = self.last_result = None
         if device.type == "cuda":
             import torch
             torch.cuda.empty_cache()
@@ -284,27 +176,24 @@ class VONode(LifecycleNode):
             subscription.update()
 
     def on_image(self, msg) -> None:
-        self.counts["received"] += 1
-        self.losses.arrived(stamp_ns(msg.header.stamp))
+        self.accounting.counts["received"] += 1
+        self.accounting.losses.arrived(stamp_ns(msg.header.stamp))
         if self.frames.put((msg, time.monotonic())):
-            self.counts["dropped"] += 1
+            self.accounting.counts["dropped"] += 1
 
     def on_camera_info(self, msg: CameraInfo) -> None:
-        stamp = stamp_ns(msg.header.stamp)
-        self.camera_infos.put(stamp, msg)
+        stamp = self.camera_input.on_camera_info(msg)
         if self.image_input.publisher_count() > 0:
-            self.losses.expect(stamp)
-
-    def on_depth(self, msg: Image) -> None:
-        self.depths.put(stamp_ns(msg.header.stamp), msg)
+            self.accounting.losses.expect(stamp)
 
     def on_message_lost(self, count: int) -> None:
-        self.events_lost += count
+        self.accounting.events_lost += count
 
     def warn_without_camera(self) -> None:
-        if self.camera_infos.newest() is None and not any(self.config.intrinsics) and self.counts["received"]:
+        if self.camera_input.camera_infos.newest() is None and not any(self.config.intrinsics) \
+                and self.accounting.counts["received"]:
             self.get_logger().warning("waiting for camera_info (or set the `intrinsics` parameter); frames are "
-                                      f"rejected until then ({self.rejected['no camera_info']} so far)")
+                                      f"rejected until then ({self.accounting.rejected['no camera_info']} so far)")
 
     def on_reset(self, request, response):
         self.pending_reset = (None, "reset service")
@@ -358,58 +247,48 @@ class VONode(LifecycleNode):
                 self.error = None
             except Exception as error:  # noqa: BLE001  (one bad frame must never stop the node)
                 self.error = f"{type(error).__name__}: {error}"
-                self.reject(f"error: {type(error).__name__}", f"{self.error}\n{traceback.format_exc()}",
-                            level="error", throttle=5.0)
-
-    def reject(self, reason: str, message: str, level: str = "warning", throttle: float = 1.0) -> None:
-        self.rejected[reason] += 1
-        self.log_throttled(level, f"frame rejected ({reason}): {message}", throttle)
-
-    def log_throttled(self, level: str, message: str, period: float = 1.0) -> None:
-        """Log at most one line per `period` seconds for each message (its first line).
-
-        Per message, so that a camera sending one kind of bad frame at 30 Hz does not hide a different kind.
-        """
-        kind = message.split("\n")[0][:160]
-        now = time.monotonic()
-        if now - self.logged.get(kind, -math.inf) >= period:
-            self.logged[kind] = now
-            getattr(self.get_logger(), level)(message)
+                self.accounting.reject(f"error: {type(error).__name__}", f"{self.error}\n{traceback.format_exc()}",
+                                       level="error", throttle=5.0)
 
     def process(self, msg, received: float) -> None:
         self.apply_pending()
+        reject, cfg = self.accounting.reject, self.frame_config
         stamp = stamp_seconds(msg.header.stamp)
         try:
             image = image_from_compressed(msg) if isinstance(msg, CompressedImage) else image_from_msg(msg)
         except ValueError as error:
-            return self.reject("bad image", str(error))
+            return reject("bad image", str(error))
         if image.dtype != np.uint8:
-            return self.reject("bad image", f"{getattr(msg, 'encoding', 'compressed')} is not a camera image "
-                                            "encoding")
+            return reject("bad image", f"{getattr(msg, 'encoding', 'compressed')} is not a camera image encoding")
+        previous_camera = self.camera_input.camera
         try:
-            camera = self.camera_for(msg.header.stamp, image)
+            camera = self.camera_input.camera_for(msg.header.stamp, image, cfg, self.image_input.topic,
+                                                  first=self.accounting.counts["processed"] == 0)
         except ValueError as error:
-            return self.reject("camera_info", str(error))
+            return reject("camera_info", str(error))
         if camera is None:
-            return self.reject("no camera_info", "no camera_info yet (or set the `intrinsics` parameter)")
+            return reject("no camera_info", "no camera_info yet (or set the `intrinsics` parameter)")
         if self.last_stamp is not None and stamp < self.last_stamp:
             self.get_logger().warning(f"image stamps went backwards ({self.last_stamp:.3f} -> {stamp:.3f} s, a bag "
                                       "loop?): resetting the tracker")
             self.reset(None)
-        if self.camera is not None and camera.parameters != self.camera.parameters:
+        if previous_camera is not None and camera.parameters != previous_camera.parameters:
             # The keyframe was seen through the old camera: start a new one at the current pose.
             self.get_logger().info(f"camera changed to {camera}: new keyframe at the current pose")
             self.tracker.reset(self.tracker.T_world_camera)
-        self.camera = camera
+        self.camera_input.camera = camera
         self.tracker.set_camera(camera)
+        depth = None
+        if self.tracker.config.use_depth and self.depth_input.publisher_count() > 0:
+            depth = self.camera_input.depth_for(msg.header.stamp, image.shape[:2], cfg)
         try:
-            result = self.tracker.process(image, stamp, depth=self.depth_for(msg.header.stamp, image.shape[:2]))
+            result = self.tracker.process(image, stamp, depth=depth)
         except ValueError as error:
-            return self.reject("tracker", str(error))
+            return reject("tracker", str(error))
         self.last_stamp = stamp
-        self.counts["processed"] += 1
+        self.accounting.counts["processed"] += 1
         self.last_result = result
-        self.publish(result, msg.header, image, received)
+        self.output.publish(result, msg.header, image, cfg, self.T_base_camera, self.status(result, stamp, received))
 
     def apply_pending(self) -> None:
         with self.lock:
@@ -422,167 +301,18 @@ class VONode(LifecycleNode):
         if reset is not None:
             self.reset(reset[0])
 
-    def camera_for(self, stamp, image: np.ndarray) -> Optional[CameraModel]:
-        """The camera model of an image; None when there is none.
-
-        From the CameraInfo with the image's stamp (waiting `sync_wait_s` for it), else the newest one when the
-        camera never stamps them alike, else the `intrinsics` parameter.
-        """
-        cfg = self.frame_config
-        info = self.camera_infos.wait_for(stamp_ns(stamp), timeout=cfg.sync_wait_s if self.camera_pairing
-                                          is not False else 0.0)
-        if info is not None:
-            self.camera_pairing = True
-        else:
-            info = self.camera_infos.newest()
-            if info is None and not any(cfg.intrinsics) and self.counts["processed"] == 0:
-                # Image and CameraInfo come on separate subscriptions: give the first CameraInfo a moment.
-                info = self.camera_infos.wait_for(stamp_ns(stamp), tolerance_ns=1 << 62,
-                                                  timeout=CAMERA_INFO_GRACE_S)
-            if info is not None and self.camera_pairing is None:
-                self.pairing_misses += 1
-                if self.pairing_misses >= PAIRING_MISSES:
-                    self.camera_pairing = False
-                    self.warn_once("pairing", "camera_info stamps never equal the image stamps: each image now "
-                                              "takes the newest camera_info")
-        height, width = image.shape[:2]
-        if info is None:
-            if not any(cfg.intrinsics):
-                return None
-            return CameraModel(*cfg.intrinsics, width=width, height=height)
-        try:
-            camera = self.camera_from_info(info)
-        except ValueError as error:
-            if self.camera is None or (self.camera.width, self.camera.height) != (width, height):
-                raise
-            self.log_throttled("warning", f"camera_info ignored ({error}): the last good one stays in use")
-            return self.camera
-        if (camera.width, camera.height) != (width, height):
-            raise ValueError(f"image is {width}x{height} but the camera_info is {camera.width}x{camera.height}")
-        return camera
-
-    def camera_from_info(self, info: CameraInfo) -> CameraModel:
-        rectified = self.frame_config.rectified_images
-        camera = CameraModel.from_camera_info(
-            info.k, info.d, info.distortion_model or "plumb_bob", info.width, info.height, P=info.p,
-            rectified=rectified, binning=(info.binning_x, info.binning_y),
-            roi=(info.roi.x_offset, info.roi.y_offset, info.roi.width, info.roi.height))
-        topic = self.image_input.topic
-        if not rectified and any(info.d) and "rect" in topic.rsplit("/", 1)[-1]:
-            self.warn_once("rectified", f"{topic} looks rectified but rectified_images is false: its CameraInfo's "
-                                        "distortion would be applied a second time; set rectified_images true")
-        elif rectified and any(info.d) and "raw" in topic.rsplit("/", 1)[-1]:
-            self.warn_once("rectified", f"{topic} looks raw but rectified_images is true: the lens distortion in "
-                                        "its CameraInfo is ignored; set rectified_images false")
-        return camera
-
-    def depth_for(self, stamp, shape) -> Optional[np.ndarray]:
-        """The aligned depth image (metres) with the frame's stamp, if one comes within `sync_wait_s`."""
-        cfg = self.frame_config
-        if not self.tracker.config.use_depth or self.inputs[2].publisher_count() == 0:
-            return None
-        msg = self.depths.wait_for(stamp_ns(stamp), tolerance_ns=int(cfg.depth_max_stamp_diff_s * 1e9),
-                                   timeout=cfg.sync_wait_s)
-        if msg is None:
-            return None
-        try:
-            depth = depth_to_metres(image_from_msg(msg))
-            if depth.shape != tuple(shape):
-                raise ValueError(f"it is {depth.shape[1]}x{depth.shape[0]}, the image {shape[1]}x{shape[0]}")
-            return depth
-        except ValueError as error:
-            self.log_throttled("warning", f"depth ignored: {error}")
-            return None
-
     def reset(self, T_odom_base: Optional[np.ndarray]) -> None:
         T_odom_base = np.eye(4) if T_odom_base is None else T_odom_base
-        T_base_camera = self.T_base_camera
-        # The tracker's world is the camera's odom-aligned frame: T_world_camera = T_bc^-1 T_odom_base T_bc.
-        self.tracker.reset(np.linalg.inv(T_base_camera) @ T_odom_base @ T_base_camera)
-        self.last_stamp, self.last_pose = None, None
-        self.path.clear()
+        self.tracker.reset(T_world_camera_of(T_odom_base, self.T_base_camera))
+        self.last_stamp = None
+        self.output.restart()
         self.get_logger().info("tracker reset")
-
-    def warn_once(self, key: str, message: str) -> None:
-        if key not in self.warned:
-            self.warned.add(key)
-            self.get_logger().warning(message)
 
     @property
     def T_base_camera(self) -> np.ndarray:
-        pose = self.frame_config.base_from_camera
-        return transform_from_quaternion(pose[:3], pose[3:])
+        return T_base_camera_of(self.frame_config.base_from_camera)
 
-    # --- outputs -------------------------------------------------------------------------------------------
-
-    def publish(self, result, header, image: np.ndarray, received: float) -> None:
-        cfg = self.frame_config
-        base_frame = cfg.base_frame or header.frame_id
-        T_base_camera = self.T_base_camera
-        T_odom_base = T_base_camera @ result.T_world_camera @ np.linalg.inv(T_base_camera)
-        position, quaternion = T_odom_base[:3, 3], Rotation.from_matrix(T_odom_base[:3, :3]).as_quat()
-
-        odom = Odometry()
-        odom.header.stamp, odom.header.frame_id, odom.child_frame_id = header.stamp, cfg.odom_frame, base_frame
-        pose = odom.pose.pose
-        pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
-        pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (float(v) for v in quaternion)
-        # camera-aligned world → odom axes
-        odom.pose.covariance = rotate_covariance(result.covariance, T_base_camera[:3, :3]).ravel().tolist()
-        stamp = stamp_seconds(header.stamp)
-        uncertainty = PoseUncertainty.of(result)
-        previous = self.last_pose[2] if self.last_pose is not None else None
-        if self.last_pose is not None and stamp > self.last_pose[0]:
-            dt = stamp - self.last_pose[0]
-            motion = np.linalg.inv(self.last_pose[1]) @ T_odom_base  # in the previous base frame
-            linear = motion[:3, 3] / dt
-            angular = Rotation.from_matrix(motion[:3, :3]).as_rotvec() / dt
-            twist = odom.twist.twist
-            twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in linear)
-            twist.angular.x, twist.angular.y, twist.angular.z = (float(v) for v in angular)
-        # The twist is in the child (base) frame (REP-105): camera-aligned world -> odom -> base axes.
-        R_base_world = T_odom_base[:3, :3].T @ T_base_camera[:3, :3]
-        twist_cov = rotate_covariance(twist_covariance(previous, uncertainty), R_base_world)
-        odom.twist.covariance = twist_cov.ravel().tolist()
-        self.last_pose = (stamp, T_odom_base, uncertainty)
-        self.odom_pub.publish(odom)
-
-        self.path.append(PoseStamped(header=odom.header, pose=odom.pose.pose))
-        while len(self.path) > cfg.path_max_length:  # it may be lowered at run time
-            self.path.popleft()
-        if self.path_pub.get_subscription_count() > 0:  # 2000 poses: ~10 ms and 160 KB a frame to serialise
-            path = Path(poses=list(self.path))
-            path.header.stamp, path.header.frame_id = header.stamp, cfg.odom_frame
-            self.path_pub.publish(path)
-
-        if self.tf_broadcaster is not None:
-            transform = TransformStamped()
-            transform.header, transform.child_frame_id = odom.header, base_frame
-            t = transform.transform
-            t.translation.x, t.translation.y, t.translation.z = (float(v) for v in position)
-            t.rotation = odom.pose.pose.orientation
-            self.tf_broadcaster.sendTransform(transform)
-
-        self.matches_pub.publish(matches_cloud(result, header))
-        if self.matches_image_pub.get_subscription_count() > 0:
-            self.matches_image_pub.publish(numpy_to_image(draw_matches_to_keyframe(image, result), "rgb8",
-                                                          header.stamp, header.frame_id))
-        self.status_pub.publish(String(data=json.dumps(self.status(result, stamp, received))))
-
-    def missing(self) -> tuple:
-        """(dropped, lost): images that never reached the node.
-
-        A reliable subscription loses nothing in transport: what its CameraInfo tells is missing overflowed the
-        subscription's history while the node was busy, a drop of stale frames. Otherwise they were lost in transport,
-        as are the ones the middleware reports (the two see the same losses, so they are not added).
-        """
-        profile = self.image_input.profile if self.image_input is not None else None
-        reliable = profile is not None and profile.reliability == ReliabilityPolicy.RELIABLE
-        stale = self.losses.lost if reliable else 0
-        lost = max(self.losses.lost - stale, self.events_lost)
-        if lost:
-            self.warn_once("lost", f"{lost} image(s) lost in transport: {FASTDDS_HINT}")
-        return self.counts["dropped"] + stale, lost
+    # --- status --------------------------------------------------------------------------------------------
 
     def status(self, result, stamp: float, received: float) -> dict:
         processing_ms = (time.monotonic() - received) * 1e3
@@ -594,41 +324,14 @@ class VONode(LifecycleNode):
                 "matches": len(result.matches), "inliers": int(result.inliers.sum()),
                 "layers": result.stop_layer, "num_layers": result.num_layers, "pruned": list(result.pruned),
                 "timings_ms": result.timings, **latency, "processing_ms": processing_ms,
-                **self.accounting()}
-
-    def accounting(self) -> dict:
-        dropped, lost = self.missing()
-        return {"received": self.counts["received"], "processed": self.counts["processed"],
-                "dropped": dropped, "rejected": sum(self.rejected.values()),
-                "rejected_reasons": dict(self.rejected), "lost": lost,
-                "qos": {s.topic: s.profile.reliability.name.lower() if s.profile else None for s in self.inputs}}
+                **self.accounting.summary(self.image_input, self.inputs)}
 
     def publish_diagnostics(self) -> None:
-        result, now = self.last_result, time.monotonic()
-        values = self.accounting()
-        self.lost_history.append((now, values["lost"]))
-        while self.lost_history[0][0] < now - LOST_WARN_WINDOW_S:
-            self.lost_history.popleft()
-        status = DiagnosticStatus(name="vo_node: tracking", hardware_id=self.get_name())
-        if self.error is not None:
-            status.level, status.message = DiagnosticStatus.ERROR, f"frames fail: {self.error}"
-        elif result is None:
-            status.level, status.message = DiagnosticStatus.WARN, "no frame processed yet"
-        else:
-            state = result.state.value
-            status.level = {"TRACKING": DiagnosticStatus.OK, "LOST": DiagnosticStatus.ERROR}.get(
-                state, DiagnosticStatus.WARN)
-            status.message = state
-        if values["lost"] > self.lost_history[0][1] and status.level < DiagnosticStatus.WARN:
-            status.level, status.message = DiagnosticStatus.WARN, f"{status.message}; images lost in transport"
-        values["camera_info"] = self.camera is not None
-        if result is not None:
-            values.update(keyframe_id=result.keyframe_id, inliers=int(result.inliers.sum()),
-                          layers=result.stop_layer, total_ms=round(result.timings.get("total", float("nan")), 1))
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        array = DiagnosticArray(status=[status])
+        values = self.accounting.summary(self.image_input, self.inputs)
+        values["camera_info"] = self.camera_input.camera is not None
+        array = self.accounting.diagnostics(values, self.last_result, self.error, self.get_name())
         array.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(array)
+        self.output.diagnostics_pub.publish(array)
 
 
 def main(argv=None) -> int:
