@@ -1,7 +1,9 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""The wheel odometry buffer: interpolation at image stamps, the mounting's lever arm, bad samples refused with a
-reason; its simulation; and the bundle adjustment's baselines that hold a monocular scale to it."""
+"""The wheel odometry buffer, its simulation, and the bundle adjustment's baselines that hold a scale to it.
+
+The buffer: interpolation at image stamps, the mounting's lever arm, bad samples refused with a reason.
+"""
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation

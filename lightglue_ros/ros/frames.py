@@ -21,3 +21,17 @@ def T_odom_base_of(T_world_camera: np.ndarray, T_base_camera: np.ndarray) -> np.
 def T_world_camera_of(T_odom_base: np.ndarray, T_base_camera: np.ndarray) -> np.ndarray:
     """The inverse of `T_odom_base_of`: the camera pose the tracker starts from for a base pose in odom."""
     return np.linalg.inv(T_base_camera) @ T_odom_base @ T_base_camera
+
+
+def applied_mounting(T_base_camera: np.ndarray, metric: bool) -> np.ndarray:
+    """The mounting as the odometry can apply it: whole once the scale is metric, else its rotation alone.
+
+    The translation is in metres; a monocular trajectory without wheel odometry or depth is in units of its first
+    scene depth, and a lever arm in metres composed with it would mix the two (the base would swing by a
+    wrongly scaled arm at every turn). Until then the odometry is the camera's optical centre in the base's axes.
+    """
+    if metric:
+        return T_base_camera
+    rotation_only = np.eye(4)
+    rotation_only[:3, :3] = T_base_camera[:3, :3]
+    return rotation_only

@@ -34,7 +34,7 @@ from .transforms import invert_transform, make_transform
 
 @dataclass
 class WheelConfig:
-    wheel_max_speed_mps: float = knob(10.0, "Wheel odometry: a sample implying a faster speed (m/s) since the "
+    wheel_max_speed_mps: float = knob(50.0, "Wheel odometry: a sample implying a faster speed (m/s) since the "
                                       "previous one is a jump: refused, and no distance spans it.",
                                       range=(0.01, 1000.0))
     wheel_max_turn_rate_dps: float = knob(360.0, "Wheel odometry: a sample implying a faster turn (degrees/s) "
