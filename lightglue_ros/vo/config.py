@@ -128,13 +128,16 @@ class VOConfig:
                                        "distance, weighed like a pixel of reprojection error), so the scale stays "
                                        "metric over distance (0: the prior sets the frames' steps only).",
                                        range=(0.0, 1.0))
-    wheel_max_disagreement: float = knob(0.5, "A translation prior (wheel odometry) is not trusted when the "
-                                         "distance it gives since the keyframe and the distance the images see "
-                                         "differ by more than this fraction of it (and by wheel_min_disagreement_m):"
-                                         " wheel slip, a robot lifted off the ground.", range=(0.0, 10.0))
-    wheel_min_disagreement_m: float = knob(0.1, "Differences between the prior's and the images' distance since "
-                                           "the keyframe below this (metres) are noise, never a disagreement.",
-                                           range=(0.0, 100.0))
+    wheel_check_window_s: float = knob(1.0, "A translation prior (wheel odometry) is compared with the images "
+                                       "over the frames of this many seconds: the distance the priors add up to "
+                                       "and the distance the images see.", range=(0.0, 60.0))
+    wheel_max_disagreement: float = knob(0.5, "A translation prior is not trusted when the two distances over "
+                                         "wheel_check_window_s differ by more than this fraction of the prior's "
+                                         "(and by wheel_min_disagreement_m): wheel slip, a robot lifted off the "
+                                         "ground.", range=(0.0, 10.0))
+    wheel_min_disagreement_m: float = knob(0.1, "Differences between the prior's and the images' distance over "
+                                           "wheel_check_window_s below this (metres) are noise, never a "
+                                           "disagreement.", range=(0.0, 100.0))
 
     def __post_init__(self):
         self.validate()

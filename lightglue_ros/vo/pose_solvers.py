@@ -97,6 +97,7 @@ class PoseHypothesis:
     prior_used: bool = False                        # the motion prior set the translation's length
     prior_reason: str = ""                          # why a motion prior given was not used
     sets_scale: bool = False                        # monocular initialisation: the pair fixes the unit
+    seen_position: Optional[np.ndarray] = None      # where the images alone put the camera (world; PnP)
 
     @property
     def ok(self) -> bool:
@@ -139,7 +140,8 @@ class MotionPrior:
 
     distance: float                     # since `from_position_world`
     from_position_world: np.ndarray     # where the previous frame was (the keyframe after rotation-only updates)
-    since_keyframe: float = 0.0         # the prior's distance since the keyframe, to compare with the images'
+    window_distance: float = 0.0        # the priors' distance over the last frames (this one's included) ...
+    window_from: Optional[np.ndarray] = None  # ... since the images put the camera here (world)
     check: bool = False                 # the map is in the prior's units: a disagreement is detectable
 
 
@@ -198,10 +200,11 @@ class PoseSolver:
             return PoseHypothesis.failed(f"{inliers.sum()} inliers of the pose from known points, need "
                                          f"{cfg.min_inliers}", no_inliers)
         parallax_px = float(np.median(rotation_parallax(R, pair.x0[inliers], pair.x1[inliers]))) * focal
-        prior_used, prior_reason = False, ""
+        prior_used, prior_reason, seen_position = False, "", None
         if prior is not None and not keyframe.metric and length > 0:
             # A motion prior sets the length of a monocular translation; the points give its direction.
-            prior_reason = self.prior_disagreement(length, prior)
+            seen_position = keyframe.T_world_camera[:3, :3] @ (-R.T @ t) + keyframe.T_world_camera[:3, 3]
+            prior_reason = self.prior_disagreement(seen_position, prior)
             if not prior_reason:
                 t = self._prior_scale(keyframe, R, t / length, prior) * t / length
                 prior_used = True
@@ -211,21 +214,23 @@ class PoseSolver:
             self.frame_covariance(keyframe, T_camera_keyframe, covariance[:3, :3], covariance[3:, 3:]),
             TrackingState.TRACKING, parallax_px, num_points=int(point_inliers.sum()),
             refines_points=not keyframe.metric and cfg.refine_points, prior_used=prior_used,
-            prior_reason=prior_reason)
+            prior_reason=prior_reason, seen_position=seen_position)
 
-    def prior_disagreement(self, seen: float, prior: MotionPrior) -> str:
-        """Why the prior is not trusted, '' when it is.
+    def prior_disagreement(self, seen_position: np.ndarray, prior: MotionPrior) -> str:
+        """Why the prior is not trusted, '' when it is; known once the map is in the prior's units.
 
-        Not trusted: the images' distance since the keyframe (`seen`, in the map's units) and the prior's differ too
-        much, which is known once the map is in the prior's units. Wheels that spin on a lifted robot, or slip,
-        report motion the images do not see.
+        Wheels that spin on a lifted robot, or slip, report motion the images do not see: over the last frames
+        (`VOConfig.wheel_check_window_s`) the priors add up to a distance the images' positions do not.
         """
         cfg = self.config
-        difference = abs(prior.since_keyframe - seen)
-        if prior.check and difference > max(cfg.wheel_max_disagreement * prior.since_keyframe,
-                                            cfg.wheel_min_disagreement_m):
-            return (f"translation prior not trusted: {prior.since_keyframe:.3f} m since the keyframe, the images "
-                    f"see {seen:.3f} m (wheel slip, or a robot lifted off the ground)")
+        if not prior.check or prior.window_from is None:
+            return ""
+        seen = float(np.linalg.norm(seen_position - prior.window_from))
+        if abs(prior.window_distance - seen) > max(cfg.wheel_max_disagreement * prior.window_distance,
+                                                   cfg.wheel_min_disagreement_m):
+            return (f"translation prior not trusted: {prior.window_distance:.3f} m over the last "
+                    f"{cfg.wheel_check_window_s:g} s, the images see {seen:.3f} m (wheel slip, or a robot lifted off "
+                    "the ground)")
         return ""
 
     def initialise(self, pair: MatchedPair, two_view: TwoViewPose, prior: Optional[MotionPrior]) -> PoseHypothesis:

@@ -31,6 +31,7 @@ World frame = the first camera's optical frame (x right, y down, z forward), unl
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -149,6 +150,7 @@ class Tracker:
         self.prior_from = self.T_world_camera[:3, 3].copy()   # where the prior's distance is counted from
         self.prior_pending = 0.0                    # prior distance since prior_from (frames that did not move)
         self.prior_since_keyframe = 0.0             # prior distance since the keyframe
+        self.prior_window: deque = deque()          # (stamp, prior distance, position the images saw) per frame
 
     def _local_map_settings(self) -> tuple:
         cfg = self.config
@@ -197,8 +199,20 @@ class Tracker:
     def _motion_prior(self, translation_prior: Optional[float]) -> Optional[MotionPrior]:
         if translation_prior is None or self.keyframe.metric:
             return None
+        window = self.prior_window
         return MotionPrior(self.prior_pending + translation_prior, self.prior_from.copy(),
-                           self.prior_since_keyframe + translation_prior, check=self.prior_scale)
+                           sum(d for _, d, _ in list(window)[1:]) + translation_prior,
+                           window[0][2] if window else None, check=self.prior_scale)
+
+    def _remember_prior(self, stamp: float, translation_prior: Optional[float], seen_position: np.ndarray) -> None:
+        """The prior's distance and where the images put the camera, over the last `wheel_check_window_s`."""
+        window = self.prior_window
+        if translation_prior is None:   # no prior to compare over the gap
+            window.clear()
+            return
+        window.append((stamp, float(translation_prior), seen_position.copy()))
+        while len(window) > 1 and window[1][0] <= stamp - self.config.wheel_check_window_s:
+            window.popleft()
 
     def _frame(self, image, stamp, depth, translation_prior, timings: dict) -> Frame:
         """Check the input, extract and encode the frame's features."""
@@ -267,7 +281,9 @@ class Tracker:
             self._reset_prior()
             return self._result(frame, None, None, timings, start, is_keyframe=True, reason=first_reason)
 
-        given = 0.0 if translation_prior is None else float(translation_prior)
+        # A prior the images contradicted is left out of the distance since the keyframe it is compared with, so
+        # that the wheels of a robot put down again are trusted once they agree again.
+        given = 0.0 if translation_prior is None or hypothesis.prior_reason else float(translation_prior)
         self.prior_since_keyframe += given
         if translation_prior is None:
             self.prior_complete = False
@@ -294,6 +310,8 @@ class Tracker:
         self.state = hypothesis.state
         if hypothesis.sets_scale:
             self.prior_scale = hypothesis.prior_used
+        self._remember_prior(frame.stamp, translation_prior, hypothesis.seen_position
+                             if hypothesis.seen_position is not None else self.T_world_camera[:3, 3])
         if np.linalg.norm(hypothesis.T_camera_keyframe[:3, 3]) > 0:
             self.prior_from, self.prior_pending = self.T_world_camera[:3, 3].copy(), 0.0
         else:  # rotation only: the camera sits at the keyframe's position, the prior counts from there
