@@ -139,7 +139,7 @@ class MotionPrior:
     """The distance travelled (e.g. wheel odometry, metres): sets a monocular translation's length."""
 
     distance: float                     # since `from_position_world`
-    from_position_world: np.ndarray     # where the previous frame was (the keyframe after rotation-only updates)
+    from_position_world: np.ndarray     # where the distance is counted from (the keyframe's position)
     window_distance: float = 0.0        # the priors' distance over the last frames (this one's included) ...
     window_from: Optional[np.ndarray] = None  # ... since the images put the camera here (world)
     check: bool = False                 # the map is in the prior's units: a disagreement is detectable

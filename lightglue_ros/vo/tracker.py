@@ -147,9 +147,7 @@ class Tracker:
         """Forget the translation prior's bookkeeping: the scale is relative until a prior sets it again."""
         self.prior_scale = False                    # a translation prior set the monocular scale (metres)
         self.prior_complete = True                  # every frame since the initialising keyframe had a prior
-        self.prior_from = self.T_world_camera[:3, 3].copy()   # where the prior's distance is counted from
-        self.prior_pending = 0.0                    # prior distance since prior_from (frames that did not move)
-        self.prior_since_keyframe = 0.0             # prior distance since the keyframe
+        self.prior_since_keyframe = 0.0             # prior distance since the keyframe (the trusted priors')
         self.prior_window: deque = deque()          # (stamp, prior distance, position the images saw) per frame
 
     def _local_map_settings(self) -> tuple:
@@ -199,8 +197,10 @@ class Tracker:
     def _motion_prior(self, translation_prior: Optional[float]) -> Optional[MotionPrior]:
         if translation_prior is None or self.keyframe.metric:
             return None
+        # The distance from the keyframe, not from the previous frame: the keyframe's direction to the frame is the
+        # well-measured one, and per-frame steps set along noisy directions would add up to a shorter path.
         window = self.prior_window
-        return MotionPrior(self.prior_pending + translation_prior, self.prior_from.copy(),
+        return MotionPrior(self.prior_since_keyframe + translation_prior, self.keyframe.T_world_camera[:3, 3].copy(),
                            sum(d for _, d, _ in list(window)[1:]) + translation_prior,
                            window[0][2] if window else None, check=self.prior_scale)
 
@@ -288,7 +288,6 @@ class Tracker:
         if translation_prior is None:
             self.prior_complete = False
         if not hypothesis.ok:
-            self.prior_pending += given        # the pose is held: the distance still lies ahead of it
             self.failures += 1
             self.state = TrackingState.LOST if self.failures >= cfg.lost_after_failures \
                 else TrackingState.DEGENERATE
@@ -312,10 +311,6 @@ class Tracker:
             self.prior_scale = hypothesis.prior_used
         self._remember_prior(frame.stamp, translation_prior, hypothesis.seen_position
                              if hypothesis.seen_position is not None else self.T_world_camera[:3, 3])
-        if np.linalg.norm(hypothesis.T_camera_keyframe[:3, 3]) > 0:
-            self.prior_from, self.prior_pending = self.T_world_camera[:3, 3].copy(), 0.0
-        else:  # rotation only: the camera sits at the keyframe's position, the prior counts from there
-            self.prior_from, self.prior_pending = keyframe.T_world_camera[:3, 3].copy(), self.prior_since_keyframe
         reason = self._keyframe_reason(pair, hypothesis)
         if reason:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance, pair, hypothesis)
@@ -327,7 +322,6 @@ class Tracker:
                     self._adjust_local_map(pair, hypothesis)
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= cfg.min_scale_points:
                 self.state = TrackingState.TRACKING
-            self.prior_from, self.prior_pending = self.T_world_camera[:3, 3].copy(), 0.0
             self.prior_since_keyframe = 0.0
         return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
                             reason=reason or hypothesis.reason)
