@@ -31,8 +31,8 @@ def matcher():
 
 @pytest.fixture(scope="module")
 def line():
-    """0.4 m/s along a line at 10 Hz, and its wheel odometry's step lengths (2 % too long, 1 % noise)."""
-    sequence = SyntheticSequence("line", frames=40, size=SIZE, seed=2, fps=10.0)
+    """A car in the synthetic street (7 m/s, 10 Hz), and its wheel odometry's steps (2 % too long, 1 % noise)."""
+    sequence = SyntheticSequence("street", frames=30, size=SIZE, seed=0, fps=10.0)
     truth = sequence.relative_poses()
     wheel = simulate_wheel_odometry(sequence.stamps, truth, 0.02, 0.01, seed=1)
     steps = np.linalg.norm(np.diff(wheel[:, :3, 3], axis=0), axis=1)
@@ -74,12 +74,12 @@ def test_wheel_odometry_makes_the_monocular_trajectory_metric(matcher, line):
 def test_a_late_prior_restarts_the_scale_in_metres(matcher, line):
     sequence, truth, priors = line
     tracker = Tracker(config(), sequence.camera, matcher)
-    late = [None] * 8 + priors[8:]
+    late = [None] * 8 + priors[8:]   # the wheel odometry comes up after the camera
     results = [tracker.process(sequence.frame(i)[1], sequence.stamps[i], translation_prior=late[i])
                for i in range(len(sequence))]
     assert all(r.scale == RELATIVE_SCALE for r in results[:8])
     assert results[8].is_keyframe and "starts over" in results[8].reason
-    assert results[-1].scale == METRIC_PRIOR and sum(r.scale == METRIC_PRIOR for r in results[9:]) >= 25
+    assert results[-1].scale == METRIC_PRIOR and sum(r.scale == METRIC_PRIOR for r in results[9:]) >= 18
     positions = np.array([r.T_world_camera[:3, 3] for r in results[8:]])
     assert np.allclose(positions[0], results[7].T_world_camera[:3, 3])   # it restarts where the camera was
     ate = se3_ate(positions, truth[8:, :3, 3]) / path_length(truth[8:, :3, 3])
@@ -89,23 +89,24 @@ def test_a_late_prior_restarts_the_scale_in_metres(matcher, line):
 def test_wheels_spinning_on_a_lifted_robot_are_not_trusted(matcher, line):
     sequence, truth, priors = line
     tracker = Tracker(config(), sequence.camera, matcher)
-    lifted_at, lifted_for = 20, 10
+    lifted_at, lifted_for = 12, 6
     frames = list(range(lifted_at + 1)) + [lifted_at] * lifted_for + list(range(lifted_at + 1, len(sequence)))
     stamps = np.arange(len(frames)) * 0.1
-    # While lifted the wheels keep reporting 4 cm a frame; the images stand still.
+    # While lifted the wheels keep reporting 0.7 m a frame; the images stand still.
     steps = priors[:lifted_at + 1] + [priors[lifted_at]] * lifted_for + priors[lifted_at + 1:]
     results = [tracker.process(sequence.frame(i)[1], stamp, translation_prior=step)
                for i, stamp, step in zip(frames, stamps, steps)]
     lifted = results[lifted_at + 1:lifted_at + 1 + lifted_for]
     reasons = [r.prior_reason for r in lifted]
     print("while lifted:", [bool(r) for r in reasons])
-    assert all(reasons[6:]) and "not trusted" in reasons[-1] and "lifted" in reasons[-1]
+    assert all(reasons[2:]) and "not trusted" in reasons[-1] and "lifted" in reasons[-1]
     assert all(r.state == TrackingState.TRACKING for r in results[6:])
     standing = results[lifted_at].T_world_camera[:3, 3]
-    # The wheels claimed 40 cm; the pose stays where the images say the camera is.
-    assert np.linalg.norm(lifted[-1].T_world_camera[:3, 3] - standing) < 0.02
+    # The wheels claimed 4 m; the pose stays where the images say the camera is (within their noise at 320x240).
+    claimed = sum(steps[lifted_at + 1:lifted_at + 1 + lifted_for])
+    assert np.linalg.norm(lifted[-1].T_world_camera[:3, 3] - standing) < 0.1 * claimed
     put_down = results[lifted_at + 1 + lifted_for:]
-    assert sum(r.prior_used for r in put_down[-8:]) >= 6, [r.prior_reason for r in put_down]
+    assert all(r.prior_used for r in put_down[6:]), [r.prior_reason for r in put_down]
     positions = np.array([r.T_world_camera[:3, 3] for r in results[:lifted_at + 1] + put_down])
     ate = se3_ate(positions, truth[:, :3, 3]) / path_length(truth[:, :3, 3])
     print(f"ATE (SE3, no scale) {100 * ate:.2f} % of the path")

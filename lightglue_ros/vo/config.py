@@ -128,7 +128,7 @@ class VOConfig:
                                        "distance, weighed like a pixel of reprojection error), so the scale stays "
                                        "metric over distance (0: the prior sets the frames' steps only).",
                                        range=(0.0, 1.0))
-    wheel_check_window_s: float = knob(1.0, "A translation prior (wheel odometry) is compared with the images "
+    wheel_check_window_s: float = knob(0.5, "A translation prior (wheel odometry) is compared with the images "
                                        "over the frames of this many seconds: the distance the priors add up to "
                                        "and the distance the images see.", range=(0.0, 60.0))
     wheel_max_disagreement: float = knob(0.5, "A translation prior is not trusted when the two distances over "

@@ -142,6 +142,8 @@ class MotionPrior:
     from_position_world: np.ndarray     # where the distance is counted from (the keyframe's position)
     window_distance: float = 0.0        # the priors' distance over the last frames (this one's included) ...
     window_from: Optional[np.ndarray] = None  # ... since the images put the camera here (world)
+    step: float = 0.0                   # this frame's prior ...
+    step_from: Optional[np.ndarray] = None    # ... since the images put the previous frame here (world)
     check: bool = False                 # the map is in the prior's units: a disagreement is detectable
 
 
@@ -219,18 +221,20 @@ class PoseSolver:
     def prior_disagreement(self, seen_position: np.ndarray, prior: MotionPrior) -> str:
         """Why the prior is not trusted, '' when it is; known once the map is in the prior's units.
 
-        Wheels that spin on a lifted robot, or slip, report motion the images do not see: over the last frames
-        (`VOConfig.wheel_check_window_s`) the priors add up to a distance the images' positions do not.
+        Wheels that spin on a lifted robot, or slip, report motion the images do not see: this frame's prior, or
+        the priors of the last frames (`VOConfig.wheel_check_window_s`), add up to a distance the images' positions
+        do not (the step catches a fast robot at once, the window a slow one whose steps are within the noise).
         """
         cfg = self.config
         if not prior.check or prior.window_from is None:
             return ""
-        seen = float(np.linalg.norm(seen_position - prior.window_from))
-        if abs(prior.window_distance - seen) > max(cfg.wheel_max_disagreement * prior.window_distance,
-                                                   cfg.wheel_min_disagreement_m):
-            return (f"translation prior not trusted: {prior.window_distance:.3f} m over the last "
-                    f"{cfg.wheel_check_window_s:g} s, the images see {seen:.3f} m (wheel slip, or a robot lifted off "
-                    "the ground)")
+        for distance, since, what in ((prior.step, prior.step_from, "since the previous frame"),
+                                      (prior.window_distance, prior.window_from,
+                                       f"over the last {cfg.wheel_check_window_s:g} s")):
+            seen = float(np.linalg.norm(seen_position - since))
+            if abs(distance - seen) > max(cfg.wheel_max_disagreement * distance, cfg.wheel_min_disagreement_m):
+                return (f"translation prior not trusted: {distance:.3f} m {what}, the images see {seen:.3f} m "
+                        "(wheel slip, or a robot lifted off the ground)")
         return ""
 
     def initialise(self, pair: MatchedPair, two_view: TwoViewPose, prior: Optional[MotionPrior]) -> PoseHypothesis:

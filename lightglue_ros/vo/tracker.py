@@ -202,15 +202,25 @@ class Tracker:
         window = self.prior_window
         return MotionPrior(self.prior_since_keyframe + translation_prior, self.keyframe.T_world_camera[:3, 3].copy(),
                            sum(d for _, d, _ in list(window)[1:]) + translation_prior,
-                           window[0][2] if window else None, check=self.prior_scale)
+                           window[0][2] if window else None, translation_prior,
+                           window[-1][2] if window else None, check=self.prior_scale)
 
-    def _remember_prior(self, stamp: float, translation_prior: Optional[float], seen_position: np.ndarray) -> None:
-        """The prior's distance and where the images put the camera, over the last `wheel_check_window_s`."""
+    def _remember_prior(self, stamp: float, translation_prior: Optional[float], hypothesis: PoseHypothesis) -> None:
+        """The prior's distance and where the images put the camera, over the last `wheel_check_window_s`.
+
+        A frame without a prior or without a translation (rotation only: the camera held at the keyframe) leaves
+        nothing to compare across it. A prior the images contradicted counts as the step they saw, so that the
+        wheels of a robot put down again are trusted as soon as they agree again.
+        """
         window = self.prior_window
-        if translation_prior is None:   # no prior to compare over the gap
+        if translation_prior is None or not np.linalg.norm(hypothesis.T_camera_keyframe[:3, 3]) > 0:
             window.clear()
             return
-        window.append((stamp, float(translation_prior), seen_position.copy()))
+        seen = hypothesis.seen_position if hypothesis.seen_position is not None else self.T_world_camera[:3, 3]
+        step = float(translation_prior)
+        if hypothesis.prior_reason and window:
+            step = float(np.linalg.norm(seen - window[-1][2]))
+        window.append((stamp, step, seen.copy()))
         while len(window) > 1 and window[1][0] <= stamp - self.config.wheel_check_window_s:
             window.popleft()
 
@@ -281,10 +291,12 @@ class Tracker:
             self._reset_prior()
             return self._result(frame, None, None, timings, start, is_keyframe=True, reason=first_reason)
 
-        # A prior the images contradicted is left out of the distance since the keyframe it is compared with, so
-        # that the wheels of a robot put down again are trusted once they agree again.
-        given = 0.0 if translation_prior is None or hypothesis.prior_reason else float(translation_prior)
-        self.prior_since_keyframe += given
+        given = 0.0 if translation_prior is None else float(translation_prior)
+        if hypothesis.prior_reason:   # the images contradicted the prior: the distance is what they saw
+            self.prior_since_keyframe = float(np.linalg.norm(hypothesis.seen_position -
+                                                             self.keyframe.T_world_camera[:3, 3]))
+        else:
+            self.prior_since_keyframe += given
         if translation_prior is None:
             self.prior_complete = False
         if not hypothesis.ok:
@@ -309,8 +321,7 @@ class Tracker:
         self.state = hypothesis.state
         if hypothesis.sets_scale:
             self.prior_scale = hypothesis.prior_used
-        self._remember_prior(frame.stamp, translation_prior, hypothesis.seen_position
-                             if hypothesis.seen_position is not None else self.T_world_camera[:3, 3])
+        self._remember_prior(frame.stamp, translation_prior, hypothesis)
         reason = self._keyframe_reason(pair, hypothesis)
         if reason:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance, pair, hypothesis)
