@@ -80,14 +80,16 @@ class WheelInput:
     def prior(self, stamp: float, T_base_camera: np.ndarray, wait_s: float) -> Optional[float]:
         """The camera's travel (metres) since the previous processed image; None without wheel odometry for it.
 
-        Waits up to `wait_s` for a sample at or after `stamp` (wheel odometry a little behind the camera).
+        Waits up to `wait_s` for a sample at or after `stamp` (wheel odometry a little behind the camera), not when
+        the stream has stopped (its newest sample more than `wheel_max_gap_s` old).
         """
         previous = self.previous_stamp
         if self.counts["received"] == 0 or previous is None or stamp <= previous:
             return None
         deadline = time.monotonic() + wait_s
         with self.lock:
-            while (not len(self.wheels) or self.wheels.stamps[-1] < stamp) and time.monotonic() < deadline:
+            while len(self.wheels) and stamp - self.config.wheel_max_gap_s <= self.wheels.stamps[-1] < stamp and \
+                    time.monotonic() < deadline:
                 self.lock.wait(max(deadline - time.monotonic(), 0.0))
             distance, reason = self.wheels.travel(previous, stamp, T_base_camera)
         if distance is None:

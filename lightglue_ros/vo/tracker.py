@@ -26,6 +26,11 @@ failures: the pose stays at the last good one). While frames fail, the latest on
 at the last good pose; once LOST, a frame that matches neither the keyframe nor the candidate replaces the candidate,
 and a frame that matches the candidate re-initialises there, so the trajectory continues without a jump.
 
+Units (`FrameResult.scale`): metres with depth images, or monocular with a translation prior (wheel odometry, the
+distance travelled per frame: it fixes the initialisation's unit, each frame's distance from its keyframe, and the
+keyframes' distances in the bundle adjustment; frames the images contradict are tracked without it); else the
+median scene depth at initialisation.
+
 World frame = the first camera's optical frame (x right, y down, z forward), unless `reset` is given another pose.
 """
 from __future__ import annotations
