@@ -32,7 +32,10 @@ TUM_INTRINSICS = (535.4, 539.2, 320.1, 247.6)
 
 def domain_id(base: int) -> int:
     """A test module's ROS_DOMAIN_ID, shifted by LGR_TEST_DOMAIN_OFFSET so checkouts tested side by side don't talk."""
-    return base + int(os.environ.get("LGR_TEST_DOMAIN_OFFSET", "0"))
+    domain = base + int(os.environ.get("LGR_TEST_DOMAIN_OFFSET", "0"))
+    if not 0 <= domain <= 232:  # Fast DDS's port mapping ends there
+        raise ValueError(f"ROS domain {domain} (test base {base} + LGR_TEST_DOMAIN_OFFSET) is outside 0-232")
+    return domain
 
 
 def ros_env(domain_id: int) -> dict:
@@ -206,3 +209,40 @@ def set_parameter(peer, name, value):
     parameter = Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))
     request = SetParameters.Request(parameters=[parameter])
     return call(peer, SetParameters, "/vo_node/set_parameters", request).results[0]
+
+
+# A robot's camera as robot_state_publisher sends it: base_link -> camera_link (1.2 m ahead of and 1.5 m above the
+# base, level) -> camera_optical_frame (the optical axes: x right, y down, z forward).
+ROBOT_TF = [
+    {"parent": "base_link", "child": "camera_link", "stamp": [0, 0], "translation": [1.2, 0.0, 1.5],
+     "rotation": [0.0, 0.0, 0.0, 1.0]},
+    {"parent": "camera_link", "child": "camera_optical_frame", "stamp": [0, 0], "translation": [0.0, 0.0, 0.0],
+     "rotation": [-0.5, 0.5, -0.5, 0.5]},
+]
+ROBOT_BASE_FROM_CAMERA = (1.2, 0.0, 1.5, -0.5, 0.5, -0.5, 0.5)  # the same chain as one pose
+
+
+def start_tf_static(domain_id: int, transforms=ROBOT_TF, subscribers: int = 0) -> subprocess.Popen:
+    """test/tf_static_publisher.py as a separate process, once it has published (and reached `subscribers`).
+
+    Close its stdin to stop it.
+    """
+    import json
+    process = subprocess.Popen([sys.executable, str(ROOT / "test" / "tf_static_publisher.py"), json.dumps(transforms),
+                                str(subscribers)],
+                               env=ros_env(domain_id), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if line != "published\n":
+        process.kill()
+        raise AssertionError(f"tf_static_publisher.py: {line!r}\n{process.stderr.read()[-3000:]}")
+    return process
+
+
+def stop_tf_static(process: subprocess.Popen) -> None:
+    process.stdin.close()  # its signal to exit
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -22,7 +22,9 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile
 from scipy.spatial.transform import Rotation
 
+from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_base_camera_of, T_world_camera_of
 from lightglue_ros.ros.params_yaml import NODE_KEY
+from lightglue_ros.vo.transforms import transform_from_quaternion
 from ros_helpers import domain_id
 from tum_bag import IMAGE_TOPIC, INFO_TOPIC, TUM_K, tum_frames, write_tum_bag
 
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMES = 8
 # Small enough for CI on two cores; the same settings go to the node (YAML) and the runner (flags).
 MAX_KEYPOINTS = 256
+FALLBACK = T_base_camera_of(OPTICAL_IN_BASE)  # the node's mounting without TF
 
 
 def pose_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +98,10 @@ def node_trajectory(bag: Path, env: dict, tmp_path: Path) -> np.ndarray:
     rows = []
     for msg in odometry:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        rows.append([msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, p.x, p.y, p.z, q.x, q.y, q.z, q.w])
+        # base_link (no TF: the camera with REP-103 axes) back to the camera's optical axes, as the runner writes
+        T = T_world_camera_of(transform_from_quaternion([p.x, p.y, p.z], [q.x, q.y, q.z, q.w]), FALLBACK)
+        rows.append([msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, *T[:3, 3],
+                     *Rotation.from_matrix(T[:3, :3]).as_quat()])
     return np.array(rows)
 
 

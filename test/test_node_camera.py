@@ -13,6 +13,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo
 
+from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_base_camera_of, T_world_camera_of
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.sim import Renderer, SyntheticSequence, build_scene
 from lightglue_ros.vo.camera import CameraModel
@@ -22,6 +23,7 @@ from ros_helpers import Peer, domain_id, positions, set_parameter, stamp_msg, st
 DOMAIN_ID = domain_id(66)
 SIZE = (320, 240)
 FRAMES = 20
+FALLBACK = T_base_camera_of(OPTICAL_IN_BASE)  # the mounting at the node's defaults without TF
 D = [-0.32, 0.12, 0.0, 0.0, -0.02]  # strong barrel distortion (plumb_bob), like a wide-angle webcam
 
 
@@ -89,7 +91,7 @@ def track(peer, lens, which: int, offset: float, frames: int = FRAMES):
         T = np.eye(4)
         q = m.pose.pose.orientation
         T[:3, :3], T[:3, 3] = Rotation.from_quat([q.x, q.y, q.z, q.w]).as_matrix(), positions([m])[0]
-        poses.append(T)
+        poses.append(T_world_camera_of(T, FALLBACK))  # base_link (no TF: REP-103 axes) -> the camera's axes
     truth = lens.sequence.relative_poses()[:frames]
     errors = evaluate_trajectory([stamp_seconds(m.header.stamp) for m in odometry], np.stack(poses), stamps,
                                  truth, correct_scale=True)

@@ -3,7 +3,7 @@
 """vo_node's twist covariance and its /tf, over real DDS, the node started with its defaults (config/vo.yaml).
 
 Real TUM frames, then blank ones (nothing to track: the pose is held), then TUM frames again. Every Odometry's twist
-covariance has a positive diagonal, large while the pose is held; /tf carries odom -> the camera frame at each
+covariance has a positive diagonal, large while the pose is held; /tf carries odom -> base_link at each
 odometry's pose and stamp: through tf2_ros when importable, else published by the node itself as tf2_msgs/TFMessage.
 """
 import importlib.util
@@ -75,7 +75,7 @@ def test_twist_covariance_and_tf(data_dir, tmp_path):
             measured += 1
     assert measured >= 4, state
 
-    # /tf: one transform per odometry, odom -> the image's frame, at the odometry's stamp and pose.
+    # /tf: one transform per odometry, odom -> base_link, at the odometry's stamp and pose.
     if TF2_ROS:
         assert "TF through tf2_ros" in log
     else:
@@ -88,7 +88,7 @@ def test_twist_covariance_and_tf(data_dir, tmp_path):
     for m in odometry:
         t = sent[(m.header.stamp.sec, m.header.stamp.nanosec)]
         assert t.header.frame_id == m.header.frame_id == "odom"
-        assert t.child_frame_id == m.child_frame_id == "camera"
+        assert t.child_frame_id == m.child_frame_id == "base_link"  # REP-105 (no TF: at the camera, REP-103 axes)
         p, q = m.pose.pose.position, m.pose.pose.orientation
         assert [t.transform.translation.x, t.transform.translation.y, t.transform.translation.z] == \
             pytest.approx([p.x, p.y, p.z], abs=1e-9)

@@ -79,7 +79,8 @@ def test_real_tum_frames(peer, data_dir, tmp_path):
     # One odometry per frame, stamped with the frame's header time, in the odom frame.
     assert [stamp_seconds(m.header.stamp) for m in odometry] == pytest.approx([float(p.stem) for p in paths],
                                                                               abs=1e-6)
-    assert all(m.header.frame_id == "odom" and m.child_frame_id == "camera" for m in odometry)
+    assert all(m.header.frame_id == "odom" and m.child_frame_id == "base_link" for m in odometry)  # REP-105
+    assert "base_link is the camera with REP-103 axes" in log  # no TF here: the fallback, logged
     assert np.allclose(positions(odometry[:1]), 0)
     assert len(peer.received["path"][-1].poses) == len(frames)
     # matches: typed points, keyframe carried along, pixels inside the image.

@@ -4,10 +4,12 @@
 
 One TFMessage on /tf_static, kept for subscribers that come later (depth 1, reliable, transient local). The transforms
 are a JSON list on the command line, each {"parent", "child", "stamp": [sec, nanosec], "translation": [x, y, z],
-"rotation": [x, y, z, w]}. Prints "published" once it is out, and serves it until its standard input closes.
+"rotation": [x, y, z, w]}; a second argument N waits until N subscribers have matched (those running already). Prints
+"published" once it is out, and serves it until its standard input closes.
 """
 import json
 import sys
+import time
 
 import rclpy
 from geometry_msgs.msg import TransformStamped
@@ -34,6 +36,11 @@ def main() -> int:
     node = rclpy.create_node("tf_static_publisher")
     publisher = node.create_publisher(TFMessage, "/tf_static", STATIC_QOS)
     publisher.publish(TFMessage(transforms=[transform(spec) for spec in json.loads(sys.argv[1])]))
+    wait_for = int(sys.argv[2]) if len(sys.argv) > 2 else 0  # subscribers already running that must have it
+    while publisher.get_subscription_count() < wait_for:
+        time.sleep(0.05)
+    if wait_for:
+        time.sleep(0.5)  # matched: the reliable, transient-local sample follows
     print("published", flush=True)
     sys.stdin.read()  # DDS serves late subscribers from its own threads meanwhile
     node.destroy_node()

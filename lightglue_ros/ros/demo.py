@@ -50,11 +50,11 @@ def write_params(path: Path, overrides: dict) -> Path:
     """The node's full parameter set (dataclass defaults, as in config/vo.yaml) with the demo's overrides."""
     import yaml
 
-    from lightglue_ros.ros.params_yaml import NODE_NAME, node_parameters
+    from lightglue_ros.ros.params_yaml import NODE_KEY, node_parameters
 
     params = node_parameters()
     params.update(overrides)
-    path.write_text(yaml.safe_dump({NODE_NAME: {"ros__parameters": params}}, sort_keys=False))
+    path.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": params}}, sort_keys=False))
     return path
 
 

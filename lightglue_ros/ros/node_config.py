@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Tuple
 
+from lightglue_ros.ros.frames import IDENTITY
 from lightglue_ros.vo.config import VOConfig, knob
 
 
@@ -20,12 +21,18 @@ QOS_CHOICES = ("auto", "sensor_data", "reliable")
 @dataclass
 class NodeConfig:
     odom_frame: str = knob("odom", "Frame of the odometry: the base frame's pose at the first frame (or reset).")
-    base_frame: str = knob("", "Child frame of the odometry and TF; '' uses the image's frame_id (the camera).")
-    base_from_camera: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
-                                               "Camera pose in the base frame, x y z qx qy qz qw (metres; camera "
-                                               "optical axes: x right, y down, z forward; the quaternion is "
-                                               "normalised). Identity when base_frame is the camera.",
+    base_frame: str = knob("base_link", "Child frame of the odometry and TF (REP-105): the robot's base. Its pose "
+                           "in odom has REP-103 axes (x forward, y left, z up) when the mounting below says how the "
+                           "camera sits on it; '' (or the image's frame_id): the camera's own pose, optical axes.")
+    base_from_camera: Tuple[float, ...] = knob(IDENTITY, "The camera optical frame's pose in the base frame, x y z "
+                                               "qx qy qz qw (metres; optical axes: x right, y down, z forward; "
+                                               "the quaternion is normalised). The identity (default): looked up "
+                                               "on TF (base_frame -> the image's frame_id, e.g. from "
+                                               "robot_state_publisher); any other value overrides TF.",
                                                restart=True)
+    mounting_wait_s: float = knob(2.0, "How long after activation the first frame waits for the mounting on TF; "
+                                  "then base_frame is the camera with REP-103 axes (logged) until TF gives it.",
+                                  range=(0.0, 60.0))
     publish_tf: bool = knob(True, "Broadcast odom_frame -> base frame on /tf (tf2_ros's broadcaster, else a "
                             "tf2_msgs/TFMessage publisher).", restart=True)
     intrinsics: Tuple[float, ...] = knob((0.0, 0.0, 0.0, 0.0), "Fallback fx fy cx cy (pixels) used while no "

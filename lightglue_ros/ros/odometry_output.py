@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import Image, PointCloud2, PointField
 from std_msgs.msg import String
 
-from lightglue_ros.ros.frames import T_odom_base_of
+from lightglue_ros.ros.frames import T_odom_base_of, reanchored
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.ros.tf_broadcast import make_broadcaster
 from lightglue_ros.vo.twist import PoseUncertainty, rotate_covariance, twist_covariance
@@ -80,6 +80,7 @@ class OdometryOutput:
             self.tf_broadcaster, how = make_broadcaster(node)
             (node.get_logger().info if self.tf_broadcaster is not None else node.get_logger().warning)(how)
         self.last_pose = None          # (stamp, T_odom_base, PoseUncertainty) for the twist
+        self.anchor = None             # (T_odom_world, the mounting it was made for); None: at the next frame
         self.path: deque = deque()     # PoseStamped of the path, newest last; a Path only for subscribers
 
     def destroy(self) -> None:
@@ -88,14 +89,24 @@ class OdometryOutput:
             self.node.destroy_publisher(publisher)
         self.tf_broadcaster = None
 
-    def restart(self) -> None:
-        """A new trajectory: no twist across the restart, an empty path."""
+    def restart(self, T_base_camera=None) -> None:
+        """A new trajectory: no twist across the restart, an empty path; odom anchored at the mounting given."""
         self.last_pose = None
+        self.anchor = None if T_base_camera is None else (T_base_camera, T_base_camera)
         self.path.clear()
+
+    def T_odom_world(self, T_world_camera: np.ndarray, T_base_camera: np.ndarray) -> np.ndarray:
+        """Where the camera-aligned world sits in odom; a new mounting re-anchors it so odom stays continuous."""
+        if self.anchor is None:
+            self.anchor = (T_base_camera, T_base_camera)
+        elif not np.array_equal(self.anchor[1], T_base_camera):
+            self.anchor = (reanchored(self.anchor[0], T_world_camera, self.anchor[1], T_base_camera), T_base_camera)
+        return self.anchor[0]
 
     def publish(self, result, header, image: np.ndarray, cfg, T_base_camera: np.ndarray, status: dict) -> None:
         base_frame = cfg.base_frame or header.frame_id
-        T_odom_base = T_odom_base_of(result.T_world_camera, T_base_camera)
+        T_odom_world = self.T_odom_world(result.T_world_camera, T_base_camera)
+        T_odom_base = T_odom_base_of(result.T_world_camera, T_base_camera, T_odom_world)
         position, quaternion = T_odom_base[:3, 3], Rotation.from_matrix(T_odom_base[:3, :3]).as_quat()
 
         odom = Odometry()
@@ -104,7 +115,7 @@ class OdometryOutput:
         pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
         pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (float(v) for v in quaternion)
         # camera-aligned world → odom axes
-        odom.pose.covariance = rotate_covariance(result.covariance, T_base_camera[:3, :3]).ravel().tolist()
+        odom.pose.covariance = rotate_covariance(result.covariance, T_odom_world[:3, :3]).ravel().tolist()
         stamp = stamp_seconds(header.stamp)
         uncertainty = PoseUncertainty.of(result)
         previous = self.last_pose[2] if self.last_pose is not None else None
@@ -117,7 +128,7 @@ class OdometryOutput:
             twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in linear)
             twist.angular.x, twist.angular.y, twist.angular.z = (float(v) for v in angular)
         # The twist is in the child (base) frame (REP-105): camera-aligned world -> odom -> base axes.
-        R_base_world = T_odom_base[:3, :3].T @ T_base_camera[:3, :3]
+        R_base_world = T_odom_base[:3, :3].T @ T_odom_world[:3, :3]
         twist_cov = rotate_covariance(twist_covariance(previous, uncertainty), R_base_world)
         odom.twist.covariance = twist_cov.ravel().tolist()
         self.last_pose = (stamp, T_odom_base, uncertainty)

@@ -3,10 +3,11 @@
 """`synthetic_camera`: a camera driver for a synthetic sequence with exact ground truth (`lightglue_ros.sim`).
 
 Publishes (relative names): `image` (rgb8/bgr8), `camera_info`, optionally `depth` (32FC1, metres), and
-`ground_truth` (nav_msgs/Odometry: the true camera pose relative to the first frame, i.e. in the convention of the
-VO odometry). Frames are stamped with the node clock when published, as a real driver does. With `ack_topic` set,
-each frame waits for one message on that topic (lock-step with a slower consumer). It exits after the last frame,
-writing the ground truth as TUM text when `ground_truth_file` is set.
+`ground_truth` (nav_msgs/Odometry: the true pose relative to the first frame in the convention of vo_node's odometry
+at its defaults without TF, base_link at the camera with REP-103 axes; child frame `ground_truth_child_frame`).
+Frames are stamped with the node clock when published, as a real driver does. With `ack_topic` set, each frame
+waits for one message on that topic (lock-step with a slower consumer). It exits after the last frame, writing the
+ground truth as TUM text when `ground_truth_file` is set (the camera's own poses, as TUM files have them).
 """
 from __future__ import annotations
 
@@ -25,12 +26,16 @@ from rclpy.qos import QoSProfile
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 
+from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_base_camera_of
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.ros.lockstep import AckWaiter
 from lightglue_ros.ros.parameters import declare_parameters
 from lightglue_ros.sim import SyntheticSequence
 from lightglue_ros.vo.config import VOConfig, knob
+from lightglue_ros.vo.transforms import invert_transform
 from lightglue_ros.vo.tum import write_tum
+
+AT_CAMERA = T_base_camera_of(OPTICAL_IN_BASE)  # a REP-103 base at the camera
 
 
 @dataclass
@@ -42,7 +47,9 @@ class SyntheticCameraConfig:
     fps: float = knob(10.0, "Publishing rate, frames per second.", range=(0.01, 1000.0))
     encoding: str = knob("rgb8", "Image encoding.", choices=("rgb8", "bgr8"))
     publish_depth: bool = knob(False, "Also publish the exact depth on `depth` (32FC1, metres).")
-    frame_id: str = knob("camera", "frame_id of the images and the ground truth's child frame.")
+    frame_id: str = knob("camera", "frame_id of the images.")
+    ground_truth_child_frame: str = knob("base_link_truth", "Child frame of `ground_truth`: a base at the camera with "
+                                         "REP-103 axes (x forward, y left, z up), as vo_node's base_link without TF.")
     ground_truth_frame: str = knob("odom", "Frame of `ground_truth` (it starts at identity, like VO odometry).")
     ground_truth_file: str = knob("", "Write the ground truth here as TUM text at the end ('' = do not).")
     ack_topic: str = knob("", "Lock-step: after each frame wait for one message on this topic ('' = free-running).")
@@ -147,7 +154,8 @@ class SyntheticCamera(Node):
             self.depth_pub.publish(numpy_to_image(depth_m.astype(np.float32), "32FC1", stamp, cfg.frame_id))
         pixels = rgb if cfg.encoding == "rgb8" else np.ascontiguousarray(rgb[..., ::-1])
         self.image_pub.publish(numpy_to_image(pixels, cfg.encoding, stamp, cfg.frame_id))
-        self.gt_pub.publish(odometry_msg(T_first_camera, stamp, cfg.ground_truth_frame, cfg.frame_id))
+        T_first_base = AT_CAMERA @ T_first_camera @ invert_transform(AT_CAMERA)
+        self.gt_pub.publish(odometry_msg(T_first_base, stamp, cfg.ground_truth_frame, cfg.ground_truth_child_frame))
 
 
 def camera_info_msg(camera):

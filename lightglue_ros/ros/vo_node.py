@@ -39,7 +39,7 @@ from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.accounting import FrameAccounting
 from lightglue_ros.ros.camera_input import CameraInput, LatestFrame
-from lightglue_ros.ros.frames import T_base_camera_of, T_world_camera_of, applied_mounting
+from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, applied_mounting, make_listener
 from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
 from lightglue_ros.ros.node_log import NodeLog
@@ -82,6 +82,8 @@ class VONode(LifecycleNode):
         self.error: Optional[str] = None      # the exception of the last frame, until one succeeds
         self.last_stamp: Optional[float] = None
         self.last_result = None
+        self.mounting: Optional[MountingSource] = None
+        self.image_frame: Optional[str] = None  # the newest image's frame_id: the mounting is of that frame
         model = "rectified images: intrinsics from CameraInfo P, no distortion" if self.config.rectified_images \
             else "raw images: intrinsics and distortion from CameraInfo K and D"
         self.get_logger().info(f"camera model: {model} (parameter rectified_images)")
@@ -108,6 +110,7 @@ class VONode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
         self.output = OdometryOutput(self, self.config.publish_tf)
+        self.mounting = MountingSource(*make_listener(self), log)
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
                                   self.create_timer(2.0, self.warn_without_camera)]
         self.reset_service = self.create_service(Trigger, "reset", self.on_reset)
@@ -131,6 +134,7 @@ class VONode(LifecycleNode):
         self.inputs.append(self.wheel_input.subscription)
         self.graph_timer = self.create_timer(0.2, self.follow_publishers)
         self.frames = LatestFrame()
+        self.mounting.start(cfg.mounting_wait_s)
         self.worker = threading.Thread(target=self.work, daemon=True)
         self.worker.start()
         return super().on_activate(state)
@@ -168,6 +172,7 @@ class VONode(LifecycleNode):
         for timer in self.configured_timers:
             self.destroy_timer(timer)
         self.output.destroy()
+        self.mounting.destroy()
         self.destroy_service(self.reset_service)
         self.destroy_subscription(self.reset_pose_sub)
         device = self.tracker.matcher.device
@@ -185,6 +190,7 @@ class VONode(LifecycleNode):
 
     def on_image(self, msg) -> None:
         self.accounting.counts["received"] += 1
+        self.image_frame = msg.header.frame_id
         self.accounting.losses.arrived(stamp_ns(msg.header.stamp))
         if self.frames.put((msg, time.monotonic())):
             self.accounting.counts["dropped"] += 1
@@ -292,8 +298,8 @@ class VONode(LifecycleNode):
         depth = None
         if self.tracker.config.use_depth and self.depth_input.publisher_count() > 0:
             depth = self.camera_input.depth_for(msg.header.stamp, image.shape[:2], cfg)
-        wheels = self.wheel_input
-        prior = wheels.prior(stamp, self.T_base_camera, cfg.sync_wait_s) if wheels is not None else None
+        wheels, T_base_camera = self.wheel_input, self.T_base_camera
+        prior = wheels.prior(stamp, T_base_camera, cfg.sync_wait_s) if wheels is not None else None
         try:
             result = self.tracker.process(image, stamp, depth=depth, translation_prior=prior)
         except ValueError as error:
@@ -303,15 +309,14 @@ class VONode(LifecycleNode):
         self.last_stamp = stamp
         self.accounting.counts["processed"] += 1
         self.last_result = result
-        T_base_camera = self.mounting_for(result)
-        self.output.publish(result, msg.header, image, cfg, T_base_camera, self.status(result, stamp, received))
+        self.output.publish(result, msg.header, image, cfg, self.mounting_for(result, T_base_camera),
+                            self.status(result, stamp, received))
 
-    def mounting_for(self, result) -> np.ndarray:
+    def mounting_for(self, result, T_base_camera: np.ndarray) -> np.ndarray:
         """The mounting the odometry is expressed with: its translation (metres) only once the scale is metric.
 
         Says so in the log when the scale's units change.
         """
-        T_base_camera = self.T_base_camera
         if result.scale != self.scale:
             self.scale = result.scale
             lever = np.linalg.norm(T_base_camera[:3, 3])
@@ -339,16 +344,18 @@ class VONode(LifecycleNode):
 
     def reset(self, T_odom_base: Optional[np.ndarray]) -> None:
         T_odom_base = np.eye(4) if T_odom_base is None else T_odom_base
-        self.tracker.reset(T_world_camera_of(T_odom_base, self.T_base_camera))
+        T_base_camera = self.T_base_camera
+        self.tracker.reset(T_world_camera_of(T_odom_base, T_base_camera))
         self.last_stamp = None
         if self.wheel_input is not None:
             self.wheel_input.restart()
-        self.output.restart()
+        self.output.restart(T_base_camera)
         self.get_logger().info("tracker reset")
 
     @property
     def T_base_camera(self) -> np.ndarray:
-        return T_base_camera_of(self.frame_config.base_from_camera)
+        """The camera's mounting on the base (base_from_camera, TF, or the REP-103 fallback: frames.py)."""
+        return self.mounting.T_base_camera(self.frame_config, self.image_frame)
 
     # --- status --------------------------------------------------------------------------------------------
 
