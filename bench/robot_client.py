@@ -123,7 +123,51 @@ class Sensor:
         """Called before frame `seconds`' image is published, with the true base pose at its stamp."""
 
 
-SENSORS: dict = {}  # flag -> Sensor subclass (e.g. "wheel_odom": a wheel odometry publisher)
+class WheelOdometrySensor(Sensor):
+    """The robot's wheel odometry on `wheel_odom` (nav_msgs/Odometry of base_link, at every frame's stamp).
+
+    The true base motion, each step's translation scaled by (1 + SCALE_ERR) and (1 + NOISE x a standard normal).
+    """
+
+    metric = True
+
+    @staticmethod
+    def add_arguments(parser) -> None:
+        parser.add_argument("--wheel-odom", metavar="SCALE_ERR,NOISE",
+                            help="also publish wheel odometry with this scale error and per-step noise (fractions, "
+                            "e.g. 0.02,0.01): the node's odometry is then metric, scored without scale too")
+
+    @classmethod
+    def from_args(cls, args, node, namespace: str):
+        return None if args.wheel_odom is None else cls(args.wheel_odom, node, namespace)
+
+    def __init__(self, spec: str, node, namespace: str):
+        from nav_msgs.msg import Odometry
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        self.scale_error, self.noise = (float(v) for v in spec.split(","))
+        self.msg_type, self.rng = Odometry, np.random.default_rng(0)
+        self.publisher = node.create_publisher(Odometry, f"{namespace.rstrip('/')}/wheel_odom",
+                                               QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+        self.true = self.pose = None
+
+    def on_frame(self, stamp, seconds: float, T_odom_base_true: np.ndarray) -> None:
+        from scipy.spatial.transform import Rotation
+        if self.true is None:
+            self.pose = T_odom_base_true.copy()
+        else:
+            step = np.linalg.inv(self.true) @ T_odom_base_true
+            step[:3, 3] *= (1.0 + self.scale_error) * (1.0 + self.noise * self.rng.standard_normal())
+            self.pose = self.pose @ step
+        self.true = T_odom_base_true.copy()
+        msg = self.msg_type()
+        msg.header.stamp, msg.header.frame_id, msg.child_frame_id = stamp, "wheel_odom", "base_link"
+        p, q = msg.pose.pose.position, msg.pose.pose.orientation
+        p.x, p.y, p.z = (float(v) for v in self.pose[:3, 3])
+        q.x, q.y, q.z, q.w = (float(v) for v in Rotation.from_matrix(self.pose[:3, :3]).as_quat())
+        self.publisher.publish(msg)
+
+
+SENSORS: dict = {"wheel_odom": WheelOdometrySensor}  # flag -> Sensor subclass
 
 
 # --- the client ------------------------------------------------------------------------------------------------------
