@@ -335,7 +335,7 @@ def main(argv=None) -> int:
         sys.path.insert(0, built)
         os.environ["PYTHONPATH"] = os.pathsep.join([built, str(ROOT), os.environ.get("PYTHONPATH", "")])
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_world_camera_of
+    from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_world_camera_of, applied_mounting
 
     paths, times, intrinsics, truth_camera, encoding = load_sequence(args.folder)
     if args.frames:
@@ -383,18 +383,20 @@ def main(argv=None) -> int:
     estimate = np.stack([pose_of(m) for m in odometry])
     states = [client.statuses.get(round(T0 + times[i], 6)) for i in index]
     metric = any(s.metric for s in client.sensors)
+    # The mounting the node composed: its translation only with metric scale (frames.applied_mounting).
+    applied = applied_mounting(B, metric)
     result = {"sequence": str(args.folder), "frames": len(paths), "odometry": len(odometry), "no_answer": lost,
               "tracking": sum(s == "TRACKING" for s in states), "s_per_frame": round(elapsed / len(paths), 2),
               "mounting_from": args.mounting_from, "mounting_xyz": list(args.mounting),
               **frame_checks(client, odometry),
               "rep103": axes_check(estimate, truth_base[index]),
               "base_sim3": score(times[index], estimate, truth_base[index], True),
-              "camera_sim3": score(times[index], np.stack([T_world_camera_of(T, B) for T in estimate]),
+              "camera_sim3": score(times[index], np.stack([T_world_camera_of(T, applied) for T in estimate]),
                                    truth_camera[index], True)}
     if metric:
         result["base_se3"] = score(times[index], estimate, truth_base[index], False)
     else:  # monocular: what the lever arm's units do (the same odometry, other mountings composed offline)
-        cameras = np.stack([T_world_camera_of(T, B) for T in estimate])
+        cameras = np.stack([T_world_camera_of(T, applied) for T in estimate])
         in_units = B.copy()
         in_units[:3, 3] /= result["camera_sim3"]["scale"]  # metres per unit from the truth: an oracle
         rotation_only = B.copy()
@@ -402,7 +404,8 @@ def main(argv=None) -> int:
         result["what_if"] = {
             f"base_sim3_ate_percent_{name}": score(times[index], T_mount @ cameras @ np.linalg.inv(T_mount),
                                                    truth_base[index], True)["ate_percent"]
-            for name, T_mount in (("lever_arm_in_odometry_units", in_units), ("without_lever_arm", rotation_only))}
+            for name, T_mount in (("lever_arm_in_odometry_units", in_units), ("without_lever_arm", rotation_only),
+                                  ("lever_arm_in_metres", B))}
     log = log_path.read_text() if log_path.exists() else ""
     result["mounting_log"] = [line.split("]: ", 1)[-1][:200] for line in log.splitlines() if "mounting" in line]
     print(json.dumps(result))
