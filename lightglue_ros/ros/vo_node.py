@@ -3,8 +3,9 @@
 """`vo_node`: the ROS 2 shell around the tracker (`lightglue_ros.vo.tracker.Tracker`), a managed (lifecycle) node.
 
 Subscribes (relative names, remap them): `image` (sensor_msgs/Image) or `image/compressed` (parameter
-`compressed`), `camera_info`, optional `depth` (aligned, 16UC1 mm or 32FC1 m), `reset_pose`
-(geometry_msgs/PoseWithCovarianceStamped: restart the trajectory at that base pose).
+`compressed`), `camera_info`, optional `depth` (aligned, 16UC1 mm or 32FC1 m), optional `wheel_odom` (nav_msgs/Odometry:
+metric monocular scale, `wheel_input.py`), `reset_pose` (geometry_msgs/PoseWithCovarianceStamped: restart the
+trajectory at that base pose).
 Publishes: `odom` (nav_msgs/Odometry), `path` (nav_msgs/Path), `matches` (sensor_msgs/PointCloud2, see
 MATCH_FIELDS), `matches_image` (overlay, rendered only while subscribed), `status` (std_msgs/String, JSON),
 `/diagnostics`, and TF odom_frame → base frame (tf2_ros's broadcaster, else a TFMessage publisher on `/tf`).
@@ -41,7 +42,7 @@ from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.accounting import FrameAccounting
 from lightglue_ros.ros.camera_input import Arrival, CameraInput, LatestFrame
-from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, make_listener
+from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, applied_mounting, make_listener
 from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
 from lightglue_ros.ros.node_log import NodeLog
@@ -49,8 +50,10 @@ from lightglue_ros.ros.odometry_output import OdometryOutput, stamp_seconds
 from lightglue_ros.ros.parameters import declare_parameters, restart_needed, updated
 from lightglue_ros.ros.qos import InputSubscription
 from lightglue_ros.ros.sync import stamp_ns
+from lightglue_ros.ros.wheel_input import WheelInput
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.transforms import transform_from_quaternion
+from lightglue_ros.vo.wheel_odometry import WheelConfig
 
 PLAUSIBLE_LATENCY_S = 30.0  # a header stamp further from the node's clock is not a latency (a bag without sim time)
 CLOCK_JUMP_WAIT_S = 1.0     # how long stamps going back wait for /clock to go back too (its own subscription)
@@ -64,6 +67,9 @@ class VONode(LifecycleNode):
         super().__init__("vo_node")
         self.vo_config = declare_parameters(self, VOConfig)
         self.config = declare_parameters(self, NodeConfig)
+        self.wheel_config = declare_parameters(self, WheelConfig)
+        self.wheel_input: Optional[WheelInput] = None
+        self.scale: Optional[str] = None      # the units of the odometry published last (FrameResult.scale)
         self.frame_config = self.config       # what the worker uses: changes reach it between frames
         self.add_on_set_parameters_callback(self.on_set_parameters)
         self.log = NodeLog(self.get_logger())
@@ -131,6 +137,8 @@ class VONode(LifecycleNode):
                        InputSubscription(self, CameraInfo, "camera_info", self.on_camera_info, cfg.qos,
                                          cfg.queue_depth),
                        self.depth_input]
+        self.wheel_input = WheelInput(self, self.log, self.wheel_config, cfg.qos)
+        self.inputs.append(self.wheel_input.subscription)
         self.input_timers = [self.create_timer(0.2, self.follow_publishers),
                              self.create_timer(PAIRING_TICK_S, self.release_due, clock=self.steady_clock)]
         self.mounting.start(cfg.mounting_wait_s)
@@ -265,6 +273,7 @@ class VONode(LifecycleNode):
         """
         try:
             vo_config, config = updated(self.vo_config, parameters), updated(self.config, parameters)
+            wheel_config = updated(self.wheel_config, parameters)
         except (ValueError, TypeError) as error:
             return SetParametersResult(successful=False, reason=str(error))
         if self.tracker is not None:
@@ -273,7 +282,9 @@ class VONode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=f"{', '.join(frozen)}: needs a restart "
                                            "(or lifecycle cleanup and configure)")
         with self.lock:
-            self.vo_config, self.config = vo_config, config
+            self.vo_config, self.config, self.wheel_config = vo_config, config, wheel_config
+            if self.wheel_input is not None:
+                self.wheel_input.set_config(wheel_config)
             self.pending_configs = (vo_config, config)
         return SetParametersResult(successful=True)
 
@@ -323,14 +334,38 @@ class VONode(LifecycleNode):
         self.tracker.set_camera(camera)
         depth = self.camera_input.depth_for(arrival, image.shape[:2], self.depth_input.topic) \
             if self.tracker.config.use_depth else None
+        wheels, T_base_camera = self.wheel_input, self.T_base_camera
+        prior = wheels.prior(stamp, T_base_camera, cfg.sync_wait_s) if wheels is not None else None
         try:
-            result = self.tracker.process(image, stamp, depth=depth)
+            result = self.tracker.process(image, stamp, depth=depth, translation_prior=prior)
         except ValueError as error:
             return reject("tracker", str(error))
+        if wheels is not None:
+            wheels.took(result, stamp)
         self.last_stamp, self.last_clock_ns = stamp, self.get_clock().now().nanoseconds
         self.accounting.frame_done(arrival.paired, depth is not None)
         self.last_result = result
-        self.output.publish(result, msg.header, image, cfg, self.T_base_camera, self.status(result, stamp, arrival))
+        self.output.publish(result, msg.header, image, cfg, self.mounting_for(result, T_base_camera),
+                            self.status(result, stamp, arrival))
+
+    def mounting_for(self, result, T_base_camera: np.ndarray) -> np.ndarray:
+        """The mounting the odometry is expressed with: its translation (metres) only once the scale is metric.
+
+        Says so in the log when the scale's units change.
+        """
+        if result.scale != self.scale:
+            self.scale = result.scale
+            lever = np.linalg.norm(T_base_camera[:3, 3])
+            if result.metric:
+                self.get_logger().info(f"odometry scale {result.scale}" + (
+                    f": the mounting's translation ({lever:.3f} m) is applied" if lever > 0 else ""))
+            else:
+                self.get_logger().warning(
+                    f"odometry scale {result.scale}: monocular without wheel_odom or depth, the odometry is the "
+                    "camera's motion in the base frame's axes" + (
+                        f", the mounting's translation ({lever:.3f} m) is not applied until the scale is metric"
+                        if lever > 0 else ""))
+        return applied_mounting(T_base_camera, result.metric)
 
     def stamps_went_back(self, stamp: float) -> None:
         """Image stamps went backwards: odom stays continuous (REP-105), unless a replay started over."""
@@ -373,6 +408,8 @@ class VONode(LifecycleNode):
         T_base_camera = self.T_base_camera
         self.tracker.reset(T_world_camera_of(T_odom_base, T_base_camera))
         self.last_stamp = self.last_clock_ns = None
+        if self.wheel_input is not None:
+            self.wheel_input.restart()
         self.output.restart(T_base_camera)
         self.get_logger().info("tracker reset")
 
@@ -394,6 +431,8 @@ class VONode(LifecycleNode):
                 "layers": result.stop_layer, "num_layers": result.num_layers, "pruned": list(result.pruned),
                 "timings_ms": result.timings, **latency, "processing_ms": processing_ms,
                 "pairing_ms": (arrival.released - arrival.received) * 1e3,
+                "scale": result.scale, "mounting_translation_applied": bool(result.metric),
+                "wheel_odom": self.wheel_input.summary() if self.wheel_input is not None else None,
                 **self.accounting.summary(self.image_input, self.inputs)}
 
     def publish_diagnostics(self) -> None:

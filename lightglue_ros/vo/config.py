@@ -122,6 +122,22 @@ class VOConfig:
     depth_edge_ratio: float = knob(1.05, "A keypoint whose 4 neighbouring depth pixels differ by more than this "
                                    "ratio (largest / smallest) sits on an occlusion edge: its depth is not used.",
                                    range=(1.0, 100.0))
+    wheel_baseline_sigma: float = knob(0.01, "Monocular with a translation prior (wheel odometry): the bundle "
+                                       "adjustment holds each keyframe's distance from the previous one to what "
+                                       "the prior measured, with this standard deviation (fraction of the "
+                                       "distance, weighed like a pixel of reprojection error), so the scale stays "
+                                       "metric over distance (0: the prior sets the frames' steps only).",
+                                       range=(0.0, 1.0))
+    wheel_check_window_s: float = knob(0.5, "A translation prior (wheel odometry) is compared with the images "
+                                       "over the frames of this many seconds: the distance the priors add up to "
+                                       "and the distance the images see.", range=(0.0, 60.0))
+    wheel_max_disagreement: float = knob(0.5, "A translation prior is not trusted when the two distances over "
+                                         "wheel_check_window_s differ by more than this fraction of the prior's "
+                                         "(and by wheel_min_disagreement_m): wheel slip, a robot lifted off the "
+                                         "ground.", range=(0.0, 10.0))
+    wheel_min_disagreement_m: float = knob(0.1, "Differences between the prior's and the images' distance over "
+                                           "wheel_check_window_s below this (metres) are noise, never a "
+                                           "disagreement.", range=(0.0, 100.0))
 
     def __post_init__(self):
         self.validate()
