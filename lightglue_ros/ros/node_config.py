@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Tuple
 
 from lightglue_ros.ros.frames import IDENTITY
-from lightglue_ros.vo.config import VOConfig, knob
+from lightglue_ros.vo.config import knob, validate_knobs
 
 
 QOS_CHOICES = ("auto", "sensor_data", "reliable")
@@ -64,7 +64,7 @@ class NodeConfig:
 
     def __post_init__(self):
         self.base_from_camera, self.intrinsics = mounting(self.base_from_camera), tuple(self.intrinsics)
-        VOConfig.validate(self)
+        validate_knobs(self)
         if len(self.intrinsics) != 4:
             raise ValueError("intrinsics needs 4 numbers (fx fy cx cy)")
 

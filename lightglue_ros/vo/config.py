@@ -29,6 +29,32 @@ def knob(default, description: str, range=None, choices=None, pattern=None, rest
     return field(default=default, metadata=meta)
 
 
+def validate_knobs(config) -> None:
+    """Raise ValueError naming the first field of a knob dataclass out of its range, choices or pattern."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        choices = f.metadata.get("choices")
+        if choices is not None and value not in choices:
+            raise ValueError(f"{f.name}={value!r}: must be one of {', '.join(choices)}")
+        lo_hi = f.metadata.get("range")
+        if lo_hi is not None:
+            lo, hi = lo_hi
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+        pattern = f.metadata.get("pattern")
+        if pattern is not None and not re.fullmatch(pattern, str(value)):
+            raise ValueError(f"{f.name}={value!r}: must match {pattern}")
+
+
+def knobs_from_dict(cls, values: Dict[str, Any], what: str):
+    """A knob dataclass from a mapping (YAML, ROS parameters); unknown keys are an error, not silently ignored."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"unknown {what} parameter(s): {', '.join(unknown)}")
+    return cls(**values)
+
+
 @dataclass
 class VOConfig:
     # --- features and matching -------------------------------------------------------------------------
@@ -144,28 +170,12 @@ class VOConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first field out of its range or choices."""
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            choices = f.metadata.get("choices")
-            if choices is not None and value not in choices:
-                raise ValueError(f"{f.name}={value!r}: must be one of {', '.join(choices)}")
-            lo_hi = f.metadata.get("range")
-            if lo_hi is not None:
-                lo, hi = lo_hi
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                    raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
-            pattern = f.metadata.get("pattern")
-            if pattern is not None and not re.fullmatch(pattern, str(value)):
-                raise ValueError(f"{f.name}={value!r}: must match {pattern}")
+        validate_knobs(self)
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "VOConfig":
         """Build from a mapping (YAML, ROS parameters); unknown keys are an error, not silently ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown VO parameter(s): {', '.join(unknown)}")
-        return cls(**values)
+        return knobs_from_dict(cls, values, "VO")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

@@ -28,7 +28,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from .config import knob
+from .config import knob, validate_knobs
 from .transforms import invert_transform, make_transform
 
 
@@ -52,8 +52,7 @@ class WheelConfig:
                                   range=(0.1, 3600.0))
 
     def __post_init__(self):
-        from .config import VOConfig
-        VOConfig.validate(self)
+        validate_knobs(self)
 
 
 class WheelOdometry:
