@@ -111,7 +111,7 @@ class FeatureMatcher:
     def __init__(self, features: str = "aliked", max_keypoints: int = 1024,
                  resize: Union[int, Sequence[int], None] = 640, device: str = "auto", precision: str = "auto",
                  depth_confidence: float = 0.95, width_confidence: float = 0.99, filter_threshold: float = 0.1,
-                 weights_dir: Optional[str] = None, backend: str = "torch"):
+                 weights_dir: Optional[str] = None, backend: str = "torch", session_conf: Optional[dict] = None):
         self.device = select_device(device)
         self.precision = select_precision(precision, self.device)
         self.backend = select_backend(backend, self.device)
@@ -130,9 +130,9 @@ class FeatureMatcher:
         if self.backend == "onnxruntime":
             from .onnx_backend import OnnxALIKED, OnnxLightGlue
             if features == "aliked":  # the other extractors stay in PyTorch
-                self.extractor = OnnxALIKED(self.extractor, self.device, weights_dir, self.precision)
-            self.lightglue = OnnxLightGlue(features, lightglue_conf, lightglue_weights, weights_dir,
-                                           self.device).to(self.device)
+                self.extractor = OnnxALIKED(self.extractor, self.device, weights_dir, self.precision, session_conf)
+            self.lightglue = OnnxLightGlue(features, lightglue_conf, lightglue_weights, weights_dir, self.device,
+                                           max_keypoints, session_conf).to(self.device)
         else:
             self.lightglue = LightGlue(features, lightglue_conf, weights=lightglue_weights).to(self.device)
 
@@ -229,11 +229,38 @@ class FeatureMatcher:
         result.timings = {**timings, **result.timings}
         return features0, features1, result
 
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Make what frames of this input size (width, height) need, before the first one.
+
+        With onnxruntime: every session (LightGlue's 27, ALIKED's at the working size), exported first where the
+        cache lacks the graph.
+        """
+        if hasattr(self.lightglue, "export_all"):
+            self.lightglue.export_all()
+        if hasattr(self.extractor, "graph"):
+            self.extractor.graph(*working_size(*size, self.resize))
+
     def warmup(self, size: tuple[int, int] = (640, 480)) -> None:
-        """One pass on a textured dummy image: allocator, kernels and lazy inits happen before the first frame."""
+        """`prepare(size)`, then one pass on a textured dummy image of that size.
+
+        Allocator, kernels and lazy inits happen before the first frame. Frames of another size later make their
+        own graph (warned).
+        """
+        self.prepare(size)
         rng = np.random.default_rng(0)
         image = cv2.GaussianBlur(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8), (5, 5), 0)
         self.match_images(image, image)
+        if hasattr(self.extractor, "live"):
+            self.extractor.live = True
+
+    def runtime(self) -> str:
+        """What runs the models, for the log: backend, device, precision, and the providers sessions got."""
+        text = f"{self.backend} on {self.device} ({self.precision})"
+        graphs = [g for owner in (self.extractor, self.lightglue) for g in getattr(owner, "graphs", {}).values()]
+        if graphs:
+            got = sorted({g.provider for g in graphs})
+            text += f", {len(graphs)} onnxruntime sessions on {', '.join(got)}"
+        return text
 
 
 def working_size(width: int, height: int, resize) -> tuple[int, int]:

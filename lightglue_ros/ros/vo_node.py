@@ -192,14 +192,14 @@ class VONode(LifecycleNode):
                 log.warning(f"device={self.vo_config.device} but CUDA is not available: running on the CPU")
             matcher = FeatureMatcher.from_config(self.vo_config)
             if self.config.warmup:
-                matcher.warmup()
+                matcher.warmup(self.config.warmup_size)
             self.tracker = Tracker(self.vo_config, matcher=matcher)
             self.frame_config = self.config
         except Exception as error:  # noqa: BLE001  (bad weights, a missing file: the node stays up)
             log.error(f"configure failed: {type(error).__name__}: {error}")
             self.tracker = None
             return TransitionCallbackReturn.FAILURE
-        log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
+        log.info(f"{self.vo_config.features} + LightGlue: {matcher.runtime()}")
         self.odom_pub = self.create_publisher(Odometry, "odom", 10)
         self.path_pub = self.create_publisher(Path, "path", 10)
         self.matches_pub = self.create_publisher(PointCloud2, "matches", 10)
