@@ -63,6 +63,9 @@ def main() -> int:
           f"{sum(i.nbytes for i in images) / 2**20:.0f} MB), overrides {values or 'none'}, onnxruntime "
           f"{onnx_backend.default_conf}", flush=True)
     matcher = FeatureMatcher.from_config(config)
+    print(f"models  : RSS {rss_mb():.0f} MB, {threads()} threads", flush=True)
+    matcher.prepare((width, height))
+    print(f"sessions: RSS {rss_mb():.0f} MB, {threads()} threads", flush=True)
     matcher.warmup((width, height))
     tracker = Tracker(config, camera_from_values(args.camera, width, height), matcher=matcher)
     print(f"warm-up : RSS {rss_mb():.0f} MB, {threads()} threads, backend {matcher.backend}", flush=True)
@@ -81,7 +84,7 @@ def main() -> int:
     sessions = []
     for owner in (matcher.extractor, matcher.lightglue):
         sessions += list(getattr(owner, "graphs", {}))
-    print(f"sessions: {len(sessions)} {sessions}")
+    print(f"made    : {len(sessions)} sessions")
     print(f"summary : warm-up -> last {samples[0] if samples else float('nan'):.0f} .. {samples[-1]:.0f} MB "
           f"(max {max(samples):.0f}), {1e3 * np.mean(times):.0f} ms/frame, CPU "
           f"{1e3 * (sum(os.times()[:2]) - cpu_start) / len(times):.0f} ms/frame")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lightglue_ros.models.matching import FeatureMatcher, select_backend
+from lightglue_ros.models.matching import FeatureMatcher, Features, select_backend
 from lightglue_ros.models.onnx_backend import GPU_PROVIDERS, Graph, OnnxALIKED, ProviderError, check_provider, \
     fallback_dir, onnx_dir, providers
 
@@ -111,19 +111,26 @@ def test_io_binding_gives_the_plain_path_results(data_dir, cache, matchers):
     assert got.pruned == expected.pruned and abs(got.scores - expected.scores).max() < 1e-5
 
 
-def test_every_session_is_made_at_warmup(cache):
+def test_every_session_is_made_at_warmup(data_dir, cache):
     """Warm-up at the camera's size makes all 27 LightGlue sessions and ALIKED's at the working size.
 
     So no graph is exported or loaded on a live frame; a frame of another size later is warned about.
     """
-    matcher = FeatureMatcher(features="aliked", max_keypoints=128, resize=160, device="cpu", precision="fp32",
+    matcher = FeatureMatcher(features="aliked", max_keypoints=128, resize=320, device="cpu", precision="fp32",
                              backend="onnxruntime", weights_dir=str(cache))
-    matcher.warmup((1241, 376))  # KITTI's size: working size 160x48, not the 640x480 default
+    matcher.warmup((1241, 376))  # KITTI's size: working size 320x97, not the 640x480 default
     assert len(matcher.lightglue.graphs) == len(matcher.lightglue.graph_files()) == 27
-    assert list(matcher.extractor.graphs) == [(160, 48)]
-    with pytest.warns(UserWarning, match="ALIKED graph for working size 160x120 made on a live frame"):
+    assert list(matcher.extractor.graphs) == [(320, 97)]
+    with pytest.warns(UserWarning, match="ALIKED graph for working size 320x240 made on a live frame"):
         matcher.extract(np.full((480, 640), 128, np.uint8))
     assert "29 onnxruntime sessions" in matcher.runtime()
+    # The sessions hold LightGlue's weights: PyTorch's copy is gone, and an image without keypoints still matches.
+    assert sum(p.numel() for p in matcher.lightglue.parameters()) == 0
+    features = matcher.extract(cv2.imread(str(sorted((data_dir / FOLDERS[1]).glob("*.png"))[0]), cv2.IMREAD_GRAYSCALE))
+    empty = Features(features.keypoints[:0], features.scores[:0], features.descriptors[:0], (1241, 376))
+    assert len(features) > 50
+    assert len(matcher.match(matcher.encode(empty), matcher.encode(features)).matches) == 0
+    assert len(matcher.match(matcher.encode(features), matcher.encode(features)).matches) > 0.9 * len(features)
 
 
 def test_a_read_only_cache_falls_back_to_a_writable_directory(tmp_path, monkeypatch):

@@ -28,6 +28,7 @@ The TensorRT and CUDA paths are written from onnxruntime's documentation and hav
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import tempfile
@@ -41,12 +42,13 @@ import torch
 
 from .aliked import ALIKED
 from .extractor import check_image
-from .lightglue import LightGlue
+from .lightglue import EncodedImage, LightGlue
 from .weights import default_cache_dir
 
 OPSET = 17
 # Part of every file name: bump when the exported code changes, so that stale graphs are not loaded.
 GRAPH_VERSION = 1
+ALIKED_GRAPH_VERSION = 2  # 2: the non-maximum suppression in the graph
 
 # How every session of the process is set up. The environment part (threads, arena) is process-wide: it is set by
 # the first session and holds for all (a later different conf warns).
@@ -66,6 +68,9 @@ default_conf = {
     # Inputs and outputs bound to torch tensors in place (no copy; on CUDA no trip through the host).
     "io_binding": True,
 }
+# Measured and left out (bench/memory.py, KITTI 04): "session.disable_prepacking" saves 15 MB for 20 % more CPU
+# time; the run option "memory.enable_memory_arena_shrinkage" frees the arena after each run, and RSS doubles
+# (the freed chunks stay in the C heap, fragmented).
 
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
@@ -143,6 +148,10 @@ def environment(conf: dict) -> None:
                 warnings.warn(f"onnxruntime environment already set up as {_environment}; {wanted} ignored",
                               stacklevel=3)
             return
+        # A forked child (multiprocessing, flake8's workers) has none of the sessions' pool threads: if its garbage
+        # collector destroys a session left in a reference cycle, the pool's destructor waits for them forever.
+        # So the parent collects before forking, and the child never collects what it inherited.
+        os.register_at_fork(before=gc.collect, after_in_child=gc.freeze)
         if wanted["threads"] == "shared":
             try:
                 ort.set_global_thread_pool_sizes(torch.get_num_threads(), 1)
@@ -317,7 +326,7 @@ class OnnxALIKED(torch.nn.Module):
         self.live = False  # set once warmed up: a graph made after that is made on a live frame (warned)
 
     def graph_name(self, width: int, height: int) -> str:
-        return f"{self.model.conf['model_name']}_{width}x{height}_v{GRAPH_VERSION}_{self.weights_id}.onnx"
+        return f"{self.model.conf['model_name']}_{width}x{height}_v{ALIKED_GRAPH_VERSION}_{self.weights_id}.onnx"
 
     def graph_path(self, width: int, height: int) -> Path:
         """Where the graph of this size is or would be written in the weight cache."""
@@ -331,8 +340,9 @@ class OnnxALIKED(torch.nn.Module):
             example = torch.zeros(1, 3, height, width)
 
             def write(path):
-                export(self.model.cpu(), "dense_maps", (example,), path, ["image"],
-                       ["scores", "level1", "level2", "level3", "level4"])
+                model = DenseWithMaxima(self.model).cpu()
+                export(model, "forward", (example,), path, ["image"],
+                       ["scores", "maxima", "level1", "level2", "level3", "level4"])
                 self.model.to(self.device)
 
             path = locate(self.directory, Path(self.graph_name(width, height)), write)
@@ -345,8 +355,39 @@ class OnnxALIKED(torch.nn.Module):
         image = check_image(data, "ALIKED")
         if image.shape[1] == 1:
             image = image.expand(-1, 3, -1, -1)
-        scores, *levels = self.graph(image.shape[-1], image.shape[-2])(image)
-        return self.model.sparse(scores, levels)
+        scores, maxima, *levels = self.graph(image.shape[-1], image.shape[-2])(image)
+        return self.model.sparse(scores, levels, maxima)
+
+
+class DenseWithMaxima(torch.nn.Module):
+    """What the ALIKED graph computes: `ALIKED.dense_maps` and the score maps' non-maximum suppression.
+
+    The suppression is `superpoint.non_maximum_suppression` with max-pooling as one MaxPool operator (the separable
+    maxima there are fast in eager PyTorch only): onnxruntime's kernel is several times faster on a CPU, and the
+    result is the same (a maximum is exact).
+    """
+
+    def __init__(self, model: ALIKED):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image):
+        scores, *levels = self.model.dense_maps(image)
+        return (scores, non_maximum_suppression(scores, self.model.conf["nms_radius"]), *levels)
+
+
+def non_maximum_suppression(scores: torch.Tensor, radius: int) -> torch.Tensor:
+    """`superpoint.non_maximum_suppression` (B x H x W) with `max_pool2d`, which exports as a MaxPool."""
+    def max_pool(x):
+        return torch.nn.functional.max_pool2d(x[:, None], 2 * radius + 1, stride=1, padding=radius)[:, 0]
+
+    zeros = torch.zeros_like(scores)
+    is_max = scores == max_pool(scores)
+    for _ in range(2):
+        suppressed = max_pool(is_max.float()) > 0
+        remaining = torch.where(suppressed, zeros, scores)
+        is_max = is_max | ((remaining == max_pool(remaining)) & ~suppressed)
+    return torch.where(is_max, scores, zeros)
 
 
 class OnnxLightGlue(LightGlue):
@@ -423,10 +464,29 @@ class OnnxLightGlue(LightGlue):
         return shapes
 
     def export_all(self) -> list:
-        """Write every missing graph and create its session (at configure, not on a live frame); the paths."""
-        return [self.graph(name).path for name in self.graph_files()]
+        """Write every missing graph and create its session (at configure, not on a live frame); the paths.
+
+        The sessions hold the weights from then on: PyTorch's copy is released (about 45 MB).
+        """
+        paths = [self.graph(name).path for name in self.graph_files()]
+        for parameter in self.parameters():
+            parameter.data = parameter.data.new_empty(0)
+        self.released = True
+        return paths
+
+    @torch.inference_mode()
+    def encode(self, keypoints: torch.Tensor, descriptors: torch.Tensor, image_size) -> EncodedImage:
+        if keypoints.shape[1] == 0 and getattr(self, "released", False):  # LightGlue.encode's torch path, by shape
+            dim, heads = self.conf["descriptor_dim"], self.conf["num_heads"]
+            batch = len(keypoints)
+            return EncodedImage(0, descriptors.new_zeros(batch, 0, dim),
+                                descriptors.new_zeros(2, batch, 1, 0, dim // heads), (None, None))
+        return LightGlue.encode(self, keypoints, descriptors, image_size)
 
     def _export(self, method, args, path, inputs, outputs, dynamic):
+        if getattr(self, "released", False):
+            raise RuntimeError(f"{path.name}: the PyTorch weights were released after export_all; make a new "
+                               f"OnnxLightGlue to export")
         device = next(self.parameters()).device
         self.cpu()
         try:

@@ -37,7 +37,7 @@ def run_node(args, images, camera) -> int:
     from sensor_msgs.msg import CameraInfo, Image
 
     from lightglue_ros.ros.image_conversion import numpy_to_image
-    from lightglue_ros.ros.params_yaml import NODE_NAME
+    from lightglue_ros.ros.params_yaml import NODE_KEY
     from lightglue_ros.ros.synthetic_camera_node import camera_info_msg
 
     overrides = {key: value for key, value in (("device", args.device), ("backend", args.backend)) if value}
@@ -47,7 +47,7 @@ def run_node(args, images, camera) -> int:
     root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
         params = Path(tmp) / "overrides.yaml"
-        params.write_text(yaml.safe_dump({NODE_NAME: {"ros__parameters": overrides}}))
+        params.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": overrides}}))
         node = subprocess.Popen([sys.executable, "-m", NODE_MODULE, "--ros-args", "--params-file",
                                  str(root / "config" / "vo.yaml"), "--params-file", str(params)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
