@@ -59,6 +59,9 @@ class NodeConfig:
                              "that starts over: a bag loop), else continues.", choices=TIME_JUMP_CHOICES)
     path_max_length: int = knob(2000, "Poses kept in the published path (oldest dropped).", range=(1, 1000000))
     warmup: bool = knob(True, "Run the models once at configure so the first frame is not slow.", restart=True)
+    warmup_size: Tuple[int, ...] = knob((640, 480), "Image size (width height, pixels) of the warm-up: the "
+                                        "camera's, so that nothing is built on its first frame (the onnxruntime "
+                                        "backend makes ALIKED's graph per working size, seconds).", restart=True)
     autostart: bool = knob(True, "Configure and activate at start-up; false waits for a lifecycle manager.",
                            restart=True)
 
@@ -67,6 +70,9 @@ class NodeConfig:
         validate_knobs(self)
         if len(self.intrinsics) != 4:
             raise ValueError("intrinsics needs 4 numbers (fx fy cx cy)")
+        self.warmup_size = tuple(int(v) for v in self.warmup_size)
+        if len(self.warmup_size) != 2 or min(self.warmup_size) < 16 or max(self.warmup_size) > 16384:
+            raise ValueError(f"warmup_size={list(self.warmup_size)}: needs width height, 16 to 16384 pixels")
 
 
 def mounting(values) -> Tuple[float, ...]:

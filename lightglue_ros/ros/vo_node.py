@@ -109,14 +109,14 @@ class VONode(LifecycleNode):
                 log.warning(f"device={self.vo_config.device} but CUDA is not available: running on the CPU")
             matcher = FeatureMatcher.from_config(self.vo_config)
             if self.config.warmup:
-                matcher.warmup()
+                matcher.warmup(self.config.warmup_size)
             self.tracker = Tracker(self.vo_config, matcher=matcher)
             self.frame_config = self.config
         except Exception as error:  # noqa: BLE001  (bad weights, a missing file: the node stays up)
             log.error(f"configure failed: {type(error).__name__}: {error}")
             self.tracker = None
             return TransitionCallbackReturn.FAILURE
-        log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
+        log.info(f"{self.vo_config.features} + LightGlue: {matcher.runtime()}")
         self.output = OdometryOutput(self, self.config.publish_tf)
         self.mounting = MountingSource(*make_listener(self), log)
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
