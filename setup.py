@@ -7,6 +7,17 @@ from setuptools import find_packages, setup
 
 PACKAGE = "lightglue_ros"
 
+# JetPack's PyTorch is a prerelease with a local version (2.1.0a0+41361538.nv23.06): ">=2.1" rejects it and pip
+# would replace NVIDIA's CUDA build with a CPU wheel; ">=2.1.0a0" accepts it (a spec naming a prerelease admits them).
+TORCH = "torch>=2.1.0a0"
+# The onnxruntime backend (the default on a CPU). "onnxruntime" and "onnxruntime-gpu" are distributions of the same
+# module: installing one over the other replaces it (and the CUDA provider goes), hence an extra for each.
+ONNXRUNTIME_CPU = "onnxruntime"
+ONNXRUNTIME_GPU = "onnxruntime-gpu"
+# A system OpenCV (apt's python3-opencv, JetPack's CUDA build) is no pip distribution: pip would install the wheel
+# and shadow it. Only the extras install it.
+OPENCV = "opencv-python-headless"
+
 # A sourced ROS 2 install already provides these; in a plain venv they come from PyPI.
 ROS_FROM_PYPI = [
     "ros-rclpy",
@@ -66,25 +77,28 @@ setup(
     ],
     python_requires=">=3.10",
     install_requires=[
-        "torch>=2.1",
+        TORCH,
         "numpy",
         "scipy",
-        "opencv-python-headless",
         "pyyaml",
         "tqdm",
         "matplotlib",
         "rosbags",
         "evo",
-        "onnxruntime",  # the onnxruntime backend (the default on CPU)
         "onnx",  # torch.onnx.export writes the graphs through it
         "kornia>=0.7",  # DISK extractor (kornia's port); its deform_conv2d also runs the official ALIKED in bench
         "gtsam>=4.3",  # the SLAM backend's pose graph (Similarity3 / Pose3 factors)
     ],
     extras_require={
+        # Packages that a GPU machine or a Jetson already has in another build (a distribution of another name, or
+        # none pip knows of) are extras: a plain requirement would install the CPU build over it.
+        "cpu": [ONNXRUNTIME_CPU, OPENCV],
+        "gpu": [ONNXRUNTIME_GPU, OPENCV],
         "ros": ROS_FROM_PYPI,
         # transformers: an independent SuperPoint to test ours against; ament's linters (test/test_lint.py); the
         # generators of the tests' tf2_msgs
-        "test": ["pytest", "transformers"] + LINTERS + ROSIDL_GENERATORS,
+        # packaging: the install-marker test parses these requirements
+        "test": ["pytest", "transformers", "packaging"] + LINTERS + ROSIDL_GENERATORS,
     },
     zip_safe=True,
     maintainer="lightglue_ros developers",

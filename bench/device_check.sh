@@ -3,6 +3,9 @@
 #   1. CUDA fp32 matches equal to the CPU's (>= 99 % identical), fp16 >= 97 %, for both backends
 #   2. end-to-end frames/s at 640x480 / 1024 keypoints (TUM frames), torch and onnxruntime backends, vs official
 #   3. vo_node latency p50/p99 at 30 Hz input (`lightglue-vo bench vo --node`)
+#   4. onnxruntime sessions: the provider each got (TensorRT / CUDA, never a silent CPU), the time to make all 28
+#      (TensorRT engine builds on a first run, then the engine cache), IO binding vs plain matches, GPU memory
+#   5. memory of the pipeline over frames (bench/memory.py: RSS after warm-up and while running)
 # Usage: bench/device_check.sh [--device cuda|cuda:N|cpu]   (cpu: proves the script where no GPU is available)
 # Each step runs on its own with a time limit; a failing step is reported and the next one still runs.
 set -u
@@ -44,6 +47,27 @@ for backend in torch onnxruntime; do
         --device "$DEVICE" --backend "$backend" --repeats 1 --max-frames "$FRAMES"
 done
 step node-latency 120 $VO bench vo "$DATA" --camera 535.4 539.2 320.1 247.6 --device "$DEVICE" --node --rate 30
+step onnxruntime-sessions 900 $PY -c "
+import time, cv2, glob, torch
+from lightglue_ros.models.matching import FeatureMatcher
+start = time.perf_counter()
+bound = FeatureMatcher(device='$DEVICE', backend='onnxruntime')
+bound.warmup((640, 480))
+print(f'sessions made and warmed up in {time.perf_counter() - start:.1f} s: {bound.runtime()}')
+plain = FeatureMatcher(device='$DEVICE', backend='onnxruntime', session_conf={'io_binding': False})
+files = sorted(glob.glob('$DATA/*.png'))[:2]
+images = [cv2.cvtColor(cv2.imread(f), cv2.COLOR_BGR2RGB) for f in files]
+features = [bound.extract(i) for i in images]
+a = bound.match(*[bound.encode(f) for f in features])
+b = plain.match(*[plain.encode(f) for f in features])
+same = len({tuple(m) for m in a.matches} & {tuple(m) for m in b.matches})
+print(f'IO binding vs plain: {same} of {len(b.matches)} matches identical, stop layers {a.stop_layer} / {b.stop_layer}')
+if torch.cuda.is_available():
+    free, total = torch.cuda.mem_get_info()
+    print(f'GPU memory in use {(total - free) / 2**20:.0f} MB of {total / 2**20:.0f} MB (torch allocated '
+          f'{torch.cuda.memory_allocated() / 2**20:.0f} MB)')"
+step memory 150 $PY bench/memory.py "$DATA" --camera 535.4 539.2 320.1 247.6 --frames $((FRAMES * 4)) \
+    --every "$FRAMES" --set device="$DEVICE"
 
 echo
 echo "===== summary ($DEVICE) ====="
@@ -52,4 +76,6 @@ grep -h "identical matches\|skipped" "$LOG/equality.txt" 2>/dev/null
 for backend in torch onnxruntime; do
     grep -h "^ours\|^official\|ratio\|^accuracy" "$LOG/speed-$backend.txt" 2>/dev/null | sed "s/^/$backend: /"
 done
-grep -h "latency\|processed" "$LOG/node-latency.txt" 2>/dev/null || echo "node-latency: no result (see above)"
+grep -h "latency\|processed\|RSS" "$LOG/node-latency.txt" 2>/dev/null || echo "node-latency: no result (see above)"
+grep -h "sessions\|IO binding\|GPU memory" "$LOG/onnxruntime-sessions.txt" 2>/dev/null
+grep -h "warm-up\|summary" "$LOG/memory.txt" 2>/dev/null

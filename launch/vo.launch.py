@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The VO node on a live camera: `ros2 launch lightglue_ros vo.launch.py image:=/cam/image_raw ...`.
 
-Launch arguments: the camera topics (remapped onto the node's `image`, `camera_info`, `depth`), the parameter
+Launch arguments: the camera topics (remapped onto the node's `image`, `camera_info`, `depth`), the robot's wheel
+odometry (onto `wheel_odom`: metric monocular scale), the parameter
 file(s), sim time, a namespace and rviz2 with the package's display config.
 """
 from launch import LaunchDescription
@@ -27,6 +28,9 @@ def generate_launch_description():
                                           "frame_id as the image, else it is not used), used when published; the "
                                           "default is realsense2_camera's aligned topic (align_depth.enable), not "
                                           "the unaligned /camera/depth/image_raw"),
+        DeclareLaunchArgument("wheel_odom", default_value="wheel_odom",
+                              description="the robot's wheel odometry (nav_msgs/Odometry), used when published: "
+                                          "metric monocular scale (never this node's own `odom`)"),
         DeclareLaunchArgument("params_file", default_value=PathJoinSubstitution([share, "config", "vo.yaml"]),
                               description="vo_node parameters (all of them, see config/vo.yaml); keyed /**: "
                                           "as config/*.yaml are, a file applies under any namespace"),
@@ -61,6 +65,7 @@ def generate_launch_description():
             ("image/compressed", [LaunchConfiguration("image"), "/compressed"]),
             ("camera_info", LaunchConfiguration("camera_info")),
             ("depth", LaunchConfiguration("depth")),
+            ("wheel_odom", LaunchConfiguration("wheel_odom")),
         ],
     )
     rviz = Node(

@@ -50,14 +50,14 @@ def start_node(domain_id: int, tmp_path: Path, defaults: bool = False, env: dict
                **parameters) -> subprocess.Popen:
     """vo_node as a separate process with config/vo.yaml plus test overrides (small and on the CPU for CI).
 
-    `defaults`: exactly as a user starts it, no overrides at all.
+    `defaults`: as a user starts it, no overrides but the `parameters` given (e.g. the robot's frames).
     """
     import yaml
 
     from lightglue_ros.ros.params_yaml import NODE_KEY
     args = ["--params-file", str(ROOT / "config" / "vo.yaml")]
-    if not defaults:
-        overrides = {"device": "cpu", "max_keypoints": 256, **parameters}
+    overrides = parameters if defaults else {"device": "cpu", "max_keypoints": 256, **parameters}
+    if overrides:
         params = tmp_path / "overrides.yaml"
         params.write_text(yaml.safe_dump({NODE_KEY: {"ros__parameters": overrides}}))
         args += ["--params-file", str(params)]

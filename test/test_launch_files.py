@@ -21,7 +21,7 @@ LAUNCH_FILES = ["vo.launch.py", "bag_replay.launch.py", "demo.launch.py"]
 # Parameters every rclpy node declares itself.
 BUILTIN_PARAMETERS = {"use_sim_time"}
 # Topics vo_node subscribes to (relative names, so remappable).
-VO_NODE_INPUTS = {"image", "image/compressed", "camera_info", "depth"}
+VO_NODE_INPUTS = {"image", "image/compressed", "camera_info", "depth", "wheel_odom"}
 
 
 def call_name(node: ast.AST) -> str | None:

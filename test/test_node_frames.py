@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_base_camera_of, T_odom_base_of
+from lightglue_ros.ros.frames import OPTICAL_IN_BASE, T_base_camera_of, T_odom_base_of, applied_mounting
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.vo.transforms import invert_transform
 from ros_helpers import (Peer, ROBOT_BASE_FROM_CAMERA, camera_info, domain_id, positions, stamp_msg, stamp_seconds,
@@ -127,20 +127,25 @@ def test_without_tf_the_fallback_then_tf_arriving_later_keeps_odom_continuous(ki
     tracked = states_of(peer, odometry)
     assert sum(tracked) >= 7, tracked
     check_rep103_odometry(odometry, tracked)
-    # Continuous across the change: the step into frame 5 is like its neighbours, where composing the new lever arm
-    # without re-anchoring would jump by (I - R) t_lever.
+    # Continuous across the change: the step into frame 5 is like its neighbours.
     p = positions(odometry)
     steps = np.linalg.norm(np.diff(p, axis=0), axis=1)
     mounting_log = [line for line in log.splitlines() if "mounting" in line]
     assert steps[4] < 1.5 * max(steps[3], steps[5]), (steps, mounting_log)
-    # From frame 5 on the base moves as the TF mounting says: base motion = B camera motion B^-1.
+    # Monocular without wheel odometry the odometry is relative: of the TF mounting only its rotation applies
+    # (frames.applied_mounting), the fallback's here, so the odometry goes on unchanged; the lever arm in metres
+    # composed without re-anchoring would have jumped (re-anchoring itself: test_frames).
+    statuses = [s for s in peer.statuses() if s["state"] == "TRACKING"]
+    assert statuses and not any(s["mounting_translation_applied"] for s in statuses), statuses[-1]
     fallback_mount, robot_mount = T_base_camera_of(OPTICAL_IN_BASE), T_base_camera_of(ROBOT_BASE_FROM_CAMERA)
+    applied = applied_mounting(robot_mount, metric=False)
+    assert np.allclose(applied, fallback_mount, atol=1e-9)
     camera_4 = invert_transform(fallback_mount) @ pose(odometry[4]) @ fallback_mount  # the tracker's, at frame 4
     jump = np.linalg.norm(T_odom_base_of(camera_4, robot_mount)[:3, 3] - p[4])
-    print("steps:", steps.round(4), "the jump without re-anchoring:", round(jump, 4))
-    assert jump > 1.5 * steps.max()  # what the re-anchoring avoided is not small
+    print("steps:", steps.round(4), "the jump of the lever arm composed without re-anchoring:", round(jump, 4))
+    assert jump > 1.5 * steps.max()
     for a, b in ((5, 6), (6, 7), (8, 9)):
         motion = invert_transform(pose(odometry[a])) @ pose(odometry[b])
-        camera_motion = invert_transform(robot_mount) @ motion @ robot_mount
+        camera_motion = invert_transform(applied) @ motion @ applied
         # the camera's own step is forward along its optical z, as before the change
         assert camera_motion[2, 3] > 5 * np.abs(camera_motion[:2, 3]).max(), camera_motion

@@ -20,6 +20,7 @@ PYTHON_PACKAGES = {
     "matplotlib": ("python3-matplotlib", "matplotlib"),
     "numpy": ("python3-numpy", "numpy"),
     "onnxruntime": ("python3-onnxruntime-pip", "onnxruntime"),
+    "packaging": ("python3-packaging", "packaging"),
     "pytest": ("python3-pytest", "pytest"),
     "rosbags": (None, "rosbags"),  # no rosdep key: pip only
     "scipy": ("python3-scipy", "scipy"),
@@ -39,6 +40,7 @@ LINT_TOOLS = ("ros-ament-lint", "flake8", "flake8-blind-except", "flake8-builtin
 # Declared although no file imports them.
 NOT_IMPORTED = {
     "onnx": "torch.onnx.export writes the graphs through it",
+    "onnxruntime-gpu": "the CUDA build of the onnxruntime module (the gpu extra)",
     "ros-rmw-fastrtps-cpp": "the middleware under the PyPI rclpy",
     **dict.fromkeys(LINT_TOOLS, "run by ament_flake8 / ament_pep257"),
 }
@@ -96,25 +98,32 @@ def package_xml() -> dict[str, set[str]]:
     return dependencies
 
 
-def setup_py() -> dict[str, set[str]]:
-    """setup.py's requirement names: install_requires under "", then each extra."""
+def setup_py(with_versions: bool = False) -> dict:
+    """setup.py's requirement names (or whole requirement strings): install_requires under "", then each extra."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     constants = {target.id: node.value for node in tree.body if isinstance(node, ast.Assign)
                  for target in node.targets}
     call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
     arguments = {keyword.arg: keyword.value for keyword in call.keywords}
 
-    def specs(node) -> list:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # a list plus a named list
-            return specs(node.left) + specs(node.right)
-        return ast.literal_eval(constants.get(getattr(node, "id", None), node))
-
-    def names(node) -> set[str]:
-        return {re.match(r"[\w.-]+", spec).group().lower() for spec in specs(node)}
-
     extras = arguments["extras_require"]
-    return {"": names(arguments["install_requires"]),
-            **{ast.literal_eval(key): names(value) for key, value in zip(extras.keys, extras.values)}}
+    requirements = {"": specs(arguments["install_requires"], constants)}
+    for key, value in zip(extras.keys, extras.values):
+        requirements[ast.literal_eval(key)] = specs(value, constants)
+    if not with_versions:
+        return {extra: {re.match(r"[\w.-]+", spec).group().lower() for spec in found}
+                for extra, found in requirements.items()}
+    return requirements
+
+
+def specs(node, constants: dict) -> list:
+    """The requirement strings of a setup.py expression: a list (of strings or named strings), a name, a sum."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # a list plus a named list
+        return specs(node.left, constants) + specs(node.right, constants)
+    node = constants.get(getattr(node, "id", None), node)
+    if isinstance(node, ast.List):
+        return [spec for element in node.elts for spec in specs(element, constants)]
+    return [ast.literal_eval(node)]
 
 
 def test_package_xml_and_setup_py_declare_what_the_code_imports():
@@ -125,7 +134,8 @@ def test_package_xml_and_setup_py_declare_what_the_code_imports():
     """
     xml, setup = package_xml(), setup_py()
     runtime_keys, all_keys = xml["exec_depend"], xml["exec_depend"] | xml.get("test_depend", set())
-    runtime_requirements, all_requirements = setup[""] | setup["ros"], set().union(*setup.values())
+    # The "cpu" extra is the plain install (README, Makefile); "gpu" swaps in onnxruntime-gpu (test_install_extras).
+    runtime_requirements, all_requirements = setup[""] | setup["ros"] | setup["cpu"], set().union(*setup.values())
     missing = {}  # what is lacking -> the first file that imports it
     for files, keys, requirements in ((PACKAGE, runtime_keys, runtime_requirements), (LAUNCH, runtime_keys, None),
                                       (TESTS, all_keys, all_requirements)):
@@ -175,3 +185,31 @@ def test_only_the_ros_layer_imports_rclpy():
                  for module, _ in imports(path) if module.split(".")[0] in ros_modules]
     assert not offenders, offenders
     assert (ROOT / "lightglue_ros" / "ros" / "vo_node.py").is_file()
+
+
+# What a Jetson (JetPack 5 / 6) or a CUDA desktop has installed, that pip must keep.
+NVIDIA_TORCH = ("2.1.0a0+41361538.nv23.06", "2.3.0a0+40ec155e58.nv24.03", "2.5.0a0+872d972e41.nv24.08")
+
+
+def test_install_keeps_a_gpu_environment():
+    """No requirement replaces JetPack's torch, an installed onnxruntime-gpu or a system OpenCV (issue 19).
+
+    JetPack's torch is a prerelease with a local version: the torch requirement must accept it, as pip then keeps it.
+    onnxruntime (CPU) and opencv-python-headless are only in the "cpu" extra: pip would install them over
+    onnxruntime-gpu (another distribution of the same module) and in front of a system OpenCV (none pip knows of).
+    """
+    from packaging.requirements import Requirement
+
+    setup = {extra: [Requirement(spec) for spec in found] for extra, found in setup_py(with_versions=True).items()}
+    torch = next(r for r in setup[""] if r.name == "torch")
+    for version in NVIDIA_TORCH + ("2.13.0", "2.1.0"):
+        assert torch.specifier.contains(version), f"{torch} rejects torch {version}"
+    assert not torch.specifier.contains("2.0.1"), f"{torch} accepts torch 2.0 (its onnx export lacks what we use)"
+    plain = {r.name for r in setup[""]}
+    assert not plain & {"onnxruntime", "onnxruntime-gpu", "opencv-python", "opencv-python-headless"}, plain
+    assert {r.name for r in setup["cpu"]} == {"onnxruntime", "opencv-python-headless"}
+    assert {r.name for r in setup["gpu"]} == {"onnxruntime-gpu", "opencv-python-headless"}
+    # The documented installs use them: the Makefile the cpu extra, the README names both and the Jetson way.
+    assert '".[cpu,ros,test]"' in (ROOT / "Makefile").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install -e .[cpu,ros]" in readme and ".[gpu,ros]" in readme and "Jetson" in readme

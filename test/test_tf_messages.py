@@ -5,9 +5,6 @@
 A separate process publishes on /tf_static as a static broadcaster does; this one subscribes after the message was
 sent, as a TF listener that starts later, and gets it from the publisher's transient-local history, intact.
 """
-import json
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,7 +12,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from ros_helpers import ROOT, domain_id, ros_env
+from ros_helpers import domain_id, start_tf_static, stop_tf_static
 
 DOMAIN_ID = domain_id(73)
 # Values a wrong offset, width or field order in the type support would not reproduce.
@@ -31,20 +28,11 @@ STATIC_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durabil
 @pytest.fixture
 def static_publisher(tf2_msgs):
     """The publisher process, once it has published."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "test" / "tf_static_publisher.py"), json.dumps(TRANSFORMS)],
-                               env=ros_env(DOMAIN_ID), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = start_tf_static(DOMAIN_ID, TRANSFORMS)
     try:
-        line = process.stdout.readline()  # its first line (it prints nothing else) or EOF when it fails
-        assert line == "published\n", f"tf_static_publisher.py: {line!r}\n{process.stderr.read()[-3000:]}"
         yield process
     finally:
-        process.stdin.close()  # its signal to exit
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_tf_static(process)
 
 
 @pytest.fixture

@@ -18,6 +18,15 @@ rotation deg/100 m over 100-800 m segments, or over 10-80 % of a path of 100 m o
 final, loop-corrected pose is written; `--save-map FILE` keeps the map, `--load-map FILE` starts in a saved one:
 the poses are then in that map's frame and scale, and only the frames localised in it are written (a summary line
 says how many). `--start-frame N` skips the source's first N frames (e.g. to run a sequence's second half alone).
+
+Wheel odometry makes a monocular run metric: `--wheel-odom FILE` (TUM, the base's poses in the wheel odometry
+frame; `--base-from-camera` the camera's mounting on the base), or `--simulate-wheel-odom SCALE_ERR,NOISE[,SEED]`,
+made from `--gt` (a wheel radius off by SCALE_ERR, e.g. 0.02, and per-step noise NOISE, e.g. 0.01, as fractions
+of the step). The camera's travel between consecutive frames is the tracker's translation prior; the trajectory
+is then scored after an SE(3) alignment, without scale.
+
+    lightglue-vo run kitti/image_0 --camera 718.856 718.856 607.1928 185.2157 --gt kitti/groundtruth.txt \
+        --simulate-wheel-odom 0.02,0.01 --output traj.txt
 """
 from __future__ import annotations
 
@@ -57,6 +66,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--load-map", type=Path, metavar="FILE",
                         help="start in a saved SLAM map (implies --slam): poses in its frame and scale")
     parser.add_argument("--slam-config", type=Path, metavar="FILE", help="SlamConfig YAML (flat mapping)")
+    wheel = parser.add_mutually_exclusive_group()
+    wheel.add_argument("--wheel-odom", type=Path,
+                       help="wheel odometry, TUM format (t x y z qx qy qz qw of the base): metric monocular scale")
+    wheel.add_argument("--simulate-wheel-odom", metavar="SCALE_ERR,NOISE[,SEED]",
+                       help="wheel odometry simulated from --gt: scale error and per-step noise (fractions)")
+    parser.add_argument("--base-from-camera", type=float, nargs=7, metavar=("X", "Y", "Z", "QX", "QY", "QZ", "QW"),
+                        help="the camera's pose in the base frame of the wheel odometry (metres, optical axes); "
+                        "default: the wheel odometry is the camera's own")
 
 
 def vo_node_parameters(data: dict):
@@ -103,6 +120,9 @@ class Summary:
     def __init__(self):
         self.stamps, self.poses, self.states, self.layers, self.timings = [], [], {}, [], {}
         self.frames = self.tracked = self.keyframes = self.dropped = 0
+        self.priors = self.priors_used = 0
+        self.prior_reasons = {}     # why a translation prior was not there or not used -> frames
+        self.scale = ""
 
     def add(self, result) -> None:
         self.stamps.append(result.stamp)
@@ -117,6 +137,15 @@ class Summary:
         for stage, ms in result.timings.items():
             self.timings.setdefault(stage, []).append(ms)
         self.frames += 1
+        self.priors_used += bool(result.prior_used)
+        if result.prior_reason:
+            self.prior_reasons[result.prior_reason.split(":")[0]] = \
+                self.prior_reasons.get(result.prior_reason.split(":")[0], 0) + 1
+        self.scale = result.scale
+
+    def no_prior(self, reason: str) -> None:
+        key = reason.split(" ")[0] if reason.startswith("stamp") else reason
+        self.prior_reasons[key] = self.prior_reasons.get(key, 0) + 1
 
     def report(self) -> str:
         import numpy as np
@@ -125,8 +154,52 @@ class Summary:
         layers = f"{np.mean(self.layers):.2f}" if self.layers else "-"
         timings = ", ".join(f"{k} {np.mean(v):.1f}" for k, v in self.timings.items())
         tracked = 100 * self.tracked / max(self.frames, 1)
-        return (f"frames {self.frames} (dropped {self.dropped}), tracked {tracked:.1f} % ({states}), "
-                f"keyframes {self.keyframes}, mean LightGlue layers {layers}; mean ms per frame: {timings}")
+        text = (f"frames {self.frames} (dropped {self.dropped}), tracked {tracked:.1f} % ({states}), "
+                f"keyframes {self.keyframes}, mean LightGlue layers {layers}; mean ms per frame: {timings}; "
+                f"scale {self.scale}")
+        if self.priors:
+            reasons = "".join(f"; {n} x {k}" for k, n in self.prior_reasons.items())
+            text += f"; translation priors {self.priors}, used {self.priors_used}{reasons}"
+        return text
+
+
+def wheel_odometry(args, truth):
+    """The wheel odometry samples (stamps, T_odom_base N x 4 x 4) of --wheel-odom / --simulate-wheel-odom; or None."""
+    import numpy as np
+
+    from lightglue_ros.vo.tum import read_tum
+    from lightglue_ros.vo.wheel_odometry import simulate_wheel_odometry
+
+    if args.wheel_odom is not None:
+        return read_tum(args.wheel_odom)
+    if args.simulate_wheel_odom is None:
+        return None
+    try:
+        values = [float(v) for v in args.simulate_wheel_odom.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 3) or not all(np.isfinite(values)) or values[0] <= -1 or values[1] < 0:
+        raise ValueError(f"--simulate-wheel-odom {args.simulate_wheel_odom!r}: expected SCALE_ERR,NOISE[,SEED] "
+                         "as fractions, e.g. 0.02,0.01")
+    if truth is None:
+        raise ValueError("--simulate-wheel-odom needs --gt (the wheel odometry is made from the ground truth)")
+    stamps, T_world_camera = truth
+    T_world_base = T_world_camera @ np.linalg.inv(mounting(args))
+    return stamps, simulate_wheel_odometry(stamps, T_world_base, values[0], values[1],
+                                           int(values[2]) if len(values) == 3 else 0)
+
+
+def mounting(args):
+    """T_base_camera (4 x 4) from --base-from-camera; identity without it."""
+    import numpy as np
+
+    from lightglue_ros.ros.node_config import mounting as checked   # ROS-free: the node's check of the same values
+    from lightglue_ros.vo.transforms import transform_from_quaternion
+
+    if args.base_from_camera is None:
+        return np.eye(4)
+    pose = checked(args.base_from_camera)
+    return transform_from_quaternion(pose[:3], pose[3:])
 
 
 def run(args) -> int:
@@ -139,12 +212,14 @@ def run(args) -> int:
 
 def _run(args) -> int:
     import numpy as np
+    from scipy.spatial.transform import Rotation
     from tqdm import tqdm
 
     from lightglue_ros.vo.evaluation import evaluate_trajectory, plot_trajectory
     from lightglue_ros.vo.sources import RosBag, camera_from_values, open_source, read_camera_info_yaml
     from lightglue_ros.vo.tracker import Tracker
     from lightglue_ros.vo.tum import read_tum, write_tum
+    from lightglue_ros.vo.wheel_odometry import WheelConfig, WheelOdometry
 
     config = load_config(args)
     source = open_source(args.source, args.topic, args.depth, args.depth_scale, args.depth_topic)
@@ -161,6 +236,10 @@ def _run(args) -> int:
         raise ValueError(f"--start-frame {args.start_frame}: must be >= 0")
     slam = args.slam or args.save_map is not None or args.load_map is not None
     metric = (args.depth is not None or args.depth_topic is not None) and config.use_depth
+    wheel_samples = wheel_odometry(args, truth)
+    wheels = WheelOdometry(WheelConfig()) if wheel_samples is not None else None
+    T_base_camera = mounting(args)
+    next_sample, previous_stamp = 0, None
 
     tracker = Tracker(config, camera)
     link = None
@@ -180,11 +259,26 @@ def _run(args) -> int:
             camera = camera_from_values(args.camera, width, height)
             tracker.set_camera(camera)
         if slam and link is None:
-            link = start_slam(args, tracker, camera, metric)
+            link = start_slam(args, tracker, camera, metric or wheels is not None)  # wheels: metric too
         if (width, height) != (camera.width, camera.height) and not summary.frames:
             raise ValueError(f"the images are {width}x{height} but the camera is {camera.width}x{camera.height}")
+        prior = None
+        if wheels is not None:  # the samples up to a little after the frame, as a live node would have them
+            while next_sample < len(wheel_samples[0]) and \
+                    wheel_samples[0][next_sample] <= frame.stamp + wheels.config.wheel_max_extrapolation_s:
+                T = wheel_samples[1][next_sample]
+                refused = wheels.add(wheel_samples[0][next_sample], T[:3, 3],
+                                     Rotation.from_matrix(T[:3, :3]).as_quat())
+                if refused:
+                    progress.write(f"wheel odometry sample at {wheel_samples[0][next_sample]:.6f}: {refused}")
+                next_sample += 1
+            if previous_stamp is not None:
+                summary.priors += 1
+                prior, why = wheels.travel(previous_stamp, frame.stamp, T_base_camera)
+                if prior is None:
+                    summary.no_prior(why)
         try:
-            result = tracker.process(frame.image, frame.stamp, frame.depth)
+            result = tracker.process(frame.image, frame.stamp, frame.depth, translation_prior=prior)
         except ValueError as exc:
             summary.dropped += 1
             progress.write(f"dropped frame at {frame.stamp:.6f}: {exc}")
@@ -192,6 +286,7 @@ def _run(args) -> int:
         summary.add(result)
         if link is not None:
             link.observe(result)
+        previous_stamp = frame.stamp
         progress.set_postfix_str(f"{getattr(result.state, 'value', result.state)} inliers {result.num_inliers}")
     progress.close()
     if not summary.frames:
@@ -206,6 +301,7 @@ def _run(args) -> int:
     print("summary: " + summary.report())
 
     if truth is not None:
+        metric = summary.scale.startswith("metric")   # depth images or a translation prior: no scale to align
         errors = evaluate_trajectory(stamps, poses, *truth, correct_scale=not metric,
                                      max_time_diff=args.max_time_diff)
         print("accuracy: " + errors.summary())

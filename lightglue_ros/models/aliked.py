@@ -199,9 +199,12 @@ class FeatureMap:
         return (features * (weights * inside)[..., None]).sum(1)
 
 
-def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int]
-                     ) -> torch.Tensor:
+def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int],
+                     maxima: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Flat indices of the keypoints of one H x W score map: NMS maxima, not within `radius` of the border.
+
+    `maxima`: the map after `non_maximum_suppression`, when it was computed already (the onnxruntime backend's
+    graph does it).
 
     Of those, with
     - threshold > 0: score > threshold (if none, above the map's mean), the best `max_keypoints` if more,
@@ -209,7 +212,7 @@ def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_ke
     - threshold <= 0 and max_keypoints: the `max_keypoints` best (top-k);
     - threshold <= 0, no max_keypoints: above the map's mean.
     """
-    maxima = non_maximum_suppression(scores[None], radius)[0]
+    maxima = non_maximum_suppression(scores[None], radius)[0] if maxima is None else maxima.clone()
     maxima[:radius], maxima[:, :radius] = 0, 0
     maxima[-radius:], maxima[:, -radius:] = 0, 0
     maxima = maxima.flatten()
@@ -329,14 +332,18 @@ class ALIKED(nn.Module):
         score_maps, *levels = self.dense_maps(image)
         return self.sparse(score_maps, levels)
 
-    def sparse(self, score_maps: torch.Tensor, levels: list) -> dict:
-        """Keypoints and descriptors from `dense_maps`' outputs (the part after the dense network)."""
+    def sparse(self, score_maps: torch.Tensor, levels: list, maxima: Optional[torch.Tensor] = None) -> dict:
+        """Keypoints and descriptors from `dense_maps`' outputs (the part after the dense network).
+
+        `maxima`: the score maps after non-maximum suppression, when computed already.
+        """
         conf = self.conf
         radius, limit = conf["nms_radius"], conf["max_num_keypoints"]
         limit = None if limit == -1 else limit
         keypoints, scores = [], []
-        for score_map in score_maps:
-            indices = select_keypoints(score_map, radius, conf["detection_threshold"], limit)
+        for b, score_map in enumerate(score_maps):
+            indices = select_keypoints(score_map, radius, conf["detection_threshold"], limit,
+                                       None if maxima is None else maxima[b])
             keypoints.append(refine_keypoints(score_map, indices, radius))
             scores.append(sample_scores(score_map, keypoints[-1]))
         kept = best_common_subset(scores)

@@ -13,6 +13,7 @@ image, whatever the internal resize.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,10 +56,17 @@ def select_backend(backend: str, device: torch.device) -> str:
     """Backend for 'auto': onnxruntime on a CPU, torch on CUDA.
 
     onnxruntime measured faster on a CPU (`lightglue-vo bench vo`); on CUDA torch has fp16 autocast and
-    onnxruntime's CPU wheel no CUDA provider.
+    onnxruntime's CPU wheel no CUDA provider. onnxruntime is an install extra (`cpu` or `gpu`): without it 'auto'
+    is torch, with a warning.
     """
     if backend == "auto":
-        return "onnxruntime" if device.type == "cpu" else "torch"
+        if device.type != "cpu":
+            return "torch"
+        if importlib.util.find_spec("onnxruntime") is None:
+            warnings.warn("onnxruntime is not installed (pip install .[cpu]): backend auto runs torch, about 1.4x "
+                          "slower on a CPU", stacklevel=2)
+            return "torch"
+        return "onnxruntime"
     if backend not in ("torch", "onnxruntime"):
         raise ValueError(f"backend must be auto, torch or onnxruntime, got {backend!r}")
     return backend
@@ -71,6 +79,9 @@ def select_precision(precision: str, device: torch.device) -> str:
     if precision != "fp32" and device.type != "cuda":
         warnings.warn(f"precision {precision} needs CUDA: using fp32 on {device}", stacklevel=2)
         return "fp32"
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():  # Xavier, Turing: autocast would fail
+        warnings.warn(f"{torch.cuda.get_device_name(device)} has no bf16: using fp16", stacklevel=2)
+        return "fp16"
     return precision
 
 
@@ -111,7 +122,7 @@ class FeatureMatcher:
     def __init__(self, features: str = "aliked", max_keypoints: int = 1024,
                  resize: Union[int, Sequence[int], None] = 640, device: str = "auto", precision: str = "auto",
                  depth_confidence: float = 0.95, width_confidence: float = 0.99, filter_threshold: float = 0.1,
-                 weights_dir: Optional[str] = None, backend: str = "torch"):
+                 weights_dir: Optional[str] = None, backend: str = "torch", session_conf: Optional[dict] = None):
         self.device = select_device(device)
         self.precision = select_precision(precision, self.device)
         self.backend = select_backend(backend, self.device)
@@ -130,9 +141,9 @@ class FeatureMatcher:
         if self.backend == "onnxruntime":
             from .onnx_backend import OnnxALIKED, OnnxLightGlue
             if features == "aliked":  # the other extractors stay in PyTorch
-                self.extractor = OnnxALIKED(self.extractor, self.device, weights_dir, self.precision)
-            self.lightglue = OnnxLightGlue(features, lightglue_conf, lightglue_weights, weights_dir,
-                                           self.device).to(self.device)
+                self.extractor = OnnxALIKED(self.extractor, self.device, weights_dir, self.precision, session_conf)
+            self.lightglue = OnnxLightGlue(features, lightglue_conf, lightglue_weights, weights_dir, self.device,
+                                           max_keypoints, session_conf).to(self.device)
         else:
             self.lightglue = LightGlue(features, lightglue_conf, weights=lightglue_weights).to(self.device)
 
@@ -155,9 +166,10 @@ class FeatureMatcher:
                 yield
             return
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
+        stream = torch.cuda.current_stream(self.device)  # the matcher's device, not the current one (cuda:1)
+        start.record(stream)
         yield
-        end.record()
+        end.record(stream)
         self.pending_timings.append((timings, stage, start, end))
 
     def resolve_timings(self) -> None:
@@ -229,11 +241,38 @@ class FeatureMatcher:
         result.timings = {**timings, **result.timings}
         return features0, features1, result
 
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Make what frames of this input size (width, height) need, before the first one.
+
+        With onnxruntime: every session (LightGlue's 27, ALIKED's at the working size), exported first where the
+        cache lacks the graph.
+        """
+        if hasattr(self.lightglue, "export_all"):
+            self.lightglue.export_all()
+        if hasattr(self.extractor, "graph"):
+            self.extractor.graph(*working_size(*size, self.resize))
+
     def warmup(self, size: tuple[int, int] = (640, 480)) -> None:
-        """One pass on a textured dummy image: allocator, kernels and lazy inits happen before the first frame."""
+        """`prepare(size)`, then one pass on a textured dummy image of that size.
+
+        Allocator, kernels and lazy inits happen before the first frame. Frames of another size later make their
+        own graph (warned).
+        """
+        self.prepare(size)
         rng = np.random.default_rng(0)
         image = cv2.GaussianBlur(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8), (5, 5), 0)
         self.match_images(image, image)
+        if hasattr(self.extractor, "live"):
+            self.extractor.live = True
+
+    def runtime(self) -> str:
+        """What runs the models, for the log: backend, device, precision, and the providers sessions got."""
+        text = f"{self.backend} on {self.device} ({self.precision})"
+        graphs = [g for owner in (self.extractor, self.lightglue) for g in getattr(owner, "graphs", {}).values()]
+        if graphs:
+            got = sorted({g.provider for g in graphs})
+            text += f", {len(graphs)} onnxruntime sessions on {', '.join(got)}"
+        return text
 
 
 def working_size(width: int, height: int, resize) -> tuple[int, int]:

@@ -215,3 +215,18 @@ def pose_text(T: np.ndarray) -> str:
     q = Rotation.from_matrix(T[:3, :3]).as_quat()
     q = -q if q[3] < 0 else q  # the same rotation, written with w >= 0
     return "[" + ", ".join(f"{v:.4g}" for v in (*T[:3, 3], *q)) + "] (x y z qx qy qz qw)"
+
+
+def applied_mounting(T_base_camera: np.ndarray, metric: bool) -> np.ndarray:
+    """The mounting as the odometry can apply it: whole once the scale is metric, else its rotation alone.
+
+    The translation is in metres; a monocular trajectory without wheel odometry or depth is in units of its first
+    scene depth, and a lever arm in metres composed with it would mix the two (the base would swing by a wrongly
+    scaled arm at every turn). Until then the odometry is the camera's optical centre in the base's axes. A change
+    between the two re-anchors odom like any change of the mounting (`reanchored`): odom stays continuous.
+    """
+    if metric:
+        return T_base_camera
+    rotation_only = np.eye(4)
+    rotation_only[:3, :3] = T_base_camera[:3, :3]
+    return rotation_only

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Tuple
 
 from lightglue_ros.ros.frames import IDENTITY
-from lightglue_ros.vo.config import VOConfig, knob
+from lightglue_ros.vo.config import knob, validate_knobs
 
 
 QOS_CHOICES = ("auto", "sensor_data", "reliable")
@@ -59,6 +59,9 @@ class NodeConfig:
                              "that starts over: a bag loop), else continues.", choices=TIME_JUMP_CHOICES)
     path_max_length: int = knob(2000, "Poses kept in the published path (oldest dropped).", range=(1, 1000000))
     warmup: bool = knob(True, "Run the models once at configure so the first frame is not slow.", restart=True)
+    warmup_size: Tuple[int, ...] = knob((640, 480), "Image size (width height, pixels) of the warm-up: the "
+                                        "camera's, so that nothing is built on its first frame (the onnxruntime "
+                                        "backend makes ALIKED's graph per working size, seconds).", restart=True)
     slam: bool = knob(False, "Run the SLAM backend (loop closure, relocalisation, maps: lightglue_ros.slam) in its "
                       "own thread beside the tracker: publishes map_frame -> odom_frame on TF and map_pose, offers "
                       "save_map / load_map. Off by default: map -> odom is often another node's (AMCL, "
@@ -72,9 +75,12 @@ class NodeConfig:
 
     def __post_init__(self):
         self.base_from_camera, self.intrinsics = mounting(self.base_from_camera), tuple(self.intrinsics)
-        VOConfig.validate(self)
+        validate_knobs(self)
         if len(self.intrinsics) != 4:
             raise ValueError("intrinsics needs 4 numbers (fx fy cx cy)")
+        self.warmup_size = tuple(int(v) for v in self.warmup_size)
+        if len(self.warmup_size) != 2 or min(self.warmup_size) < 16 or max(self.warmup_size) > 16384:
+            raise ValueError(f"warmup_size={list(self.warmup_size)}: needs width height, 16 to 16384 pixels")
 
 
 def mounting(values) -> Tuple[float, ...]:

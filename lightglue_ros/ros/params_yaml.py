@@ -19,7 +19,7 @@ import yaml
 # matches a plain `vo_node:` only against the node /vo_node, so a namespaced node (robot1/vo_node) ignored it silently.
 NODE_KEY = "/**"
 HEADER = """\
-# Every vo_node parameter with its default. Generated from the config dataclasses (VOConfig, NodeConfig):
+# Every vo_node parameter with its default. Generated from the config dataclasses (VOConfig, NodeConfig, WheelConfig):
 #   python -m lightglue_ros.ros.params_yaml > config/vo.yaml
 # Presets (tum.yaml, kitti.yaml) hold only their overrides; pass both files, this one first.
 # Keyed /** so that the node takes them under any namespace and node name (vo.launch.py namespace:=robot1)."""
@@ -28,8 +28,9 @@ HEADER = """\
 def parameter_classes() -> List[type]:
     from lightglue_ros.ros.node_config import NodeConfig
     from lightglue_ros.vo.config import VOConfig
+    from lightglue_ros.vo.wheel_odometry import WheelConfig
 
-    return [VOConfig, NodeConfig]
+    return [VOConfig, NodeConfig, WheelConfig]
 
 
 def node_parameters(classes: Iterable[type] | None = None) -> Dict[str, Any]:

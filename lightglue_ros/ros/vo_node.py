@@ -3,8 +3,9 @@
 """`vo_node`: the ROS 2 shell around the tracker (`lightglue_ros.vo.tracker.Tracker`), a managed (lifecycle) node.
 
 Subscribes (relative names, remap them): `image` (sensor_msgs/Image) or `image/compressed` (parameter
-`compressed`), `camera_info`, optional `depth` (aligned, 16UC1 mm or 32FC1 m), `reset_pose`
-(geometry_msgs/PoseWithCovarianceStamped: restart the trajectory at that base pose).
+`compressed`), `camera_info`, optional `depth` (aligned, 16UC1 mm or 32FC1 m), optional `wheel_odom` (nav_msgs/Odometry:
+metric monocular scale, `wheel_input.py`), `reset_pose` (geometry_msgs/PoseWithCovarianceStamped: restart the
+trajectory at that base pose).
 Publishes: `odom` (nav_msgs/Odometry), `path` (nav_msgs/Path), `matches` (sensor_msgs/PointCloud2, see
 MATCH_FIELDS), `matches_image` (overlay, rendered only while subscribed), `status` (std_msgs/String, JSON),
 `/diagnostics`, and TF odom_frame → base frame (tf2_ros's broadcaster, else a TFMessage publisher on `/tf`).
@@ -42,7 +43,7 @@ from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.accounting import FrameAccounting
 from lightglue_ros.ros.camera_input import Arrival, CameraInput, LatestFrame
-from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, make_listener
+from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, applied_mounting, make_listener
 from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
 from lightglue_ros.ros.node_log import NodeLog
@@ -51,8 +52,10 @@ from lightglue_ros.ros.parameters import declare_parameters, restart_needed, upd
 from lightglue_ros.ros.qos import InputSubscription
 from lightglue_ros.ros.slam_services import SlamSide
 from lightglue_ros.ros.sync import stamp_ns
+from lightglue_ros.ros.wheel_input import WheelInput
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.transforms import transform_from_quaternion
+from lightglue_ros.vo.wheel_odometry import WheelConfig
 
 PLAUSIBLE_LATENCY_S = 30.0  # a header stamp further from the node's clock is not a latency (a bag without sim time)
 CLOCK_JUMP_WAIT_S = 1.0     # how long stamps going back wait for /clock to go back too (its own subscription)
@@ -66,6 +69,9 @@ class VONode(LifecycleNode):
         super().__init__("vo_node")
         self.vo_config = declare_parameters(self, VOConfig)
         self.config = declare_parameters(self, NodeConfig)
+        self.wheel_config = declare_parameters(self, WheelConfig)
+        self.wheel_input: Optional[WheelInput] = None
+        self.scale: Optional[str] = None      # the units of the odometry published last (FrameResult.scale)
         self.frame_config = self.config       # what the worker uses: changes reach it between frames
         self.add_on_set_parameters_callback(self.on_set_parameters)
         self.log = NodeLog(self.get_logger())
@@ -106,7 +112,7 @@ class VONode(LifecycleNode):
                 log.warning(f"device={self.vo_config.device} but CUDA is not available: running on the CPU")
             matcher = FeatureMatcher.from_config(self.vo_config)
             if self.config.warmup:
-                matcher.warmup()
+                matcher.warmup(self.config.warmup_size)
             self.tracker = Tracker(self.vo_config, matcher=matcher)
             self.frame_config = self.config
             self.slam = SlamSide(self) if self.config.slam else None  # a bad map_file fails configure
@@ -117,7 +123,7 @@ class VONode(LifecycleNode):
                 self.slam.destroy()
                 self.slam = None
             return TransitionCallbackReturn.FAILURE
-        log.info(f"{self.vo_config.features} + LightGlue on {matcher.device} ({matcher.precision})")
+        log.info(f"{self.vo_config.features} + LightGlue: {matcher.runtime()}")
         self.output = OdometryOutput(self, self.config.publish_tf)
         self.mounting = MountingSource(*make_listener(self), log)
         self.configured_timers = [self.create_timer(1.0, self.publish_diagnostics),
@@ -138,6 +144,8 @@ class VONode(LifecycleNode):
                        InputSubscription(self, CameraInfo, "camera_info", self.on_camera_info, cfg.qos,
                                          cfg.queue_depth),
                        self.depth_input]
+        self.wheel_input = WheelInput(self, self.log, self.wheel_config, cfg.qos)
+        self.inputs.append(self.wheel_input.subscription)
         self.input_timers = [self.create_timer(0.2, self.follow_publishers),
                              self.create_timer(PAIRING_TICK_S, self.release_due, clock=self.steady_clock)]
         self.mounting.start(cfg.mounting_wait_s)
@@ -279,6 +287,7 @@ class VONode(LifecycleNode):
         """
         try:
             vo_config, config = updated(self.vo_config, parameters), updated(self.config, parameters)
+            wheel_config = updated(self.wheel_config, parameters)
         except (ValueError, TypeError) as error:
             return SetParametersResult(successful=False, reason=str(error))
         if self.tracker is not None:
@@ -287,7 +296,9 @@ class VONode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=f"{', '.join(frozen)}: needs a restart "
                                            "(or lifecycle cleanup and configure)")
         with self.lock:
-            self.vo_config, self.config = vo_config, config
+            self.vo_config, self.config, self.wheel_config = vo_config, config, wheel_config
+            if self.wheel_input is not None:
+                self.wheel_input.set_config(wheel_config)
             self.pending_configs = (vo_config, config)
         return SetParametersResult(successful=True)
 
@@ -337,22 +348,45 @@ class VONode(LifecycleNode):
         self.tracker.set_camera(camera)
         depth = self.camera_input.depth_for(arrival, image.shape[:2], self.depth_input.topic) \
             if self.tracker.config.use_depth else None
+        wheels, T_base_camera = self.wheel_input, self.T_base_camera
+        prior = wheels.prior(stamp, T_base_camera, cfg.sync_wait_s) if wheels is not None else None
         try:
-            result = self.tracker.process(image, stamp, depth=depth)
+            result = self.tracker.process(image, stamp, depth=depth, translation_prior=prior)
         except ValueError as error:
             return reject("tracker", str(error))
+        if wheels is not None:
+            wheels.took(result, stamp)
         self.last_stamp, self.last_clock_ns = stamp, self.get_clock().now().nanoseconds
         self.accounting.frame_done(arrival.paired, depth is not None)
         self.last_result = result
-        T_base_camera = self.T_base_camera
         if self.slam is not None:
             # Metric when depth comes (the first frame's may not be paired yet): decided once, at the first frame.
             self.slam.observe(result, metric=depth is not None or (self.tracker.config.use_depth and
                                                                    self.depth_input.publisher_count() > 0))
-        self.output.publish(result, msg.header, image, cfg, T_base_camera, self.status(result, stamp, arrival))
-        if self.slam is not None:
-            T_odom_world = self.output.T_odom_world(result.T_world_camera, T_base_camera)
+        mounting = self.mounting_for(result, T_base_camera)
+        self.output.publish(result, msg.header, image, cfg, mounting, self.status(result, stamp, arrival))
+        if self.slam is not None:   # map -> odom through odom's own anchor (the mounting the odometry used)
+            T_odom_world = self.output.T_odom_world(result.T_world_camera, mounting)
             self.slam.publish(msg.header, T_odom_world, self.output.last_pose[1], cfg, self.output.tf_broadcaster)
+
+    def mounting_for(self, result, T_base_camera: np.ndarray) -> np.ndarray:
+        """The mounting the odometry is expressed with: its translation (metres) only once the scale is metric.
+
+        Says so in the log when the scale's units change.
+        """
+        if result.scale != self.scale:
+            self.scale = result.scale
+            lever = np.linalg.norm(T_base_camera[:3, 3])
+            if result.metric:
+                self.get_logger().info(f"odometry scale {result.scale}" + (
+                    f": the mounting's translation ({lever:.3f} m) is applied" if lever > 0 else ""))
+            else:
+                self.get_logger().warning(
+                    f"odometry scale {result.scale}: monocular without wheel_odom or depth, the odometry is the "
+                    "camera's motion in the base frame's axes" + (
+                        f", the mounting's translation ({lever:.3f} m) is not applied until the scale is metric"
+                        if lever > 0 else ""))
+        return applied_mounting(T_base_camera, result.metric)
 
     def stamps_went_back(self, stamp: float) -> None:
         """Image stamps went backwards: odom stays continuous (REP-105), unless a replay started over."""
@@ -395,6 +429,8 @@ class VONode(LifecycleNode):
         T_base_camera = self.T_base_camera
         self.tracker.reset(T_world_camera_of(T_odom_base, T_base_camera))
         self.last_stamp = self.last_clock_ns = None
+        if self.wheel_input is not None:
+            self.wheel_input.restart()
         self.output.restart(T_base_camera)
         if self.slam is not None:
             self.slam.restart()
@@ -418,6 +454,8 @@ class VONode(LifecycleNode):
                 "layers": result.stop_layer, "num_layers": result.num_layers, "pruned": list(result.pruned),
                 "timings_ms": result.timings, **latency, "processing_ms": processing_ms,
                 "pairing_ms": (arrival.released - arrival.received) * 1e3,
+                "scale": result.scale, "mounting_translation_applied": bool(result.metric),
+                "wheel_odom": self.wheel_input.summary() if self.wheel_input is not None else None,
                 **self.accounting.summary(self.image_input, self.inputs),
                 **({"slam": self.slam.status()} if self.slam is not None else {})}
 

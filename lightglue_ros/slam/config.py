@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict
 
-from ..vo.config import knob
+from ..vo.config import knob, knobs_from_dict, validate_knobs
 
 
 @dataclass
@@ -74,21 +74,11 @@ class SlamConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first field out of its range."""
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            lo_hi = f.metadata.get("range")
-            if lo_hi is not None:
-                lo, hi = lo_hi
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                    raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+        validate_knobs(self)
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "SlamConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown SLAM parameter(s): {', '.join(unknown)}")
-        return cls(**values)
+        return knobs_from_dict(cls, values, "SLAM")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

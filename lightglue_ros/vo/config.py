@@ -29,6 +29,32 @@ def knob(default, description: str, range=None, choices=None, pattern=None, rest
     return field(default=default, metadata=meta)
 
 
+def validate_knobs(config) -> None:
+    """Raise ValueError naming the first field of a knob dataclass out of its range, choices or pattern."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        choices = f.metadata.get("choices")
+        if choices is not None and value not in choices:
+            raise ValueError(f"{f.name}={value!r}: must be one of {', '.join(choices)}")
+        lo_hi = f.metadata.get("range")
+        if lo_hi is not None:
+            lo, hi = lo_hi
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
+        pattern = f.metadata.get("pattern")
+        if pattern is not None and not re.fullmatch(pattern, str(value)):
+            raise ValueError(f"{f.name}={value!r}: must match {pattern}")
+
+
+def knobs_from_dict(cls, values: Dict[str, Any], what: str):
+    """A knob dataclass from a mapping (YAML, ROS parameters); unknown keys are an error, not silently ignored."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"unknown {what} parameter(s): {', '.join(unknown)}")
+    return cls(**values)
+
+
 @dataclass
 class VOConfig:
     # --- features and matching -------------------------------------------------------------------------
@@ -122,34 +148,34 @@ class VOConfig:
     depth_edge_ratio: float = knob(1.05, "A keypoint whose 4 neighbouring depth pixels differ by more than this "
                                    "ratio (largest / smallest) sits on an occlusion edge: its depth is not used.",
                                    range=(1.0, 100.0))
+    wheel_baseline_sigma: float = knob(0.01, "Monocular with a translation prior (wheel odometry): the bundle "
+                                       "adjustment holds each keyframe's distance from the previous one to what "
+                                       "the prior measured, with this standard deviation (fraction of the "
+                                       "distance, weighed like a pixel of reprojection error), so the scale stays "
+                                       "metric over distance (0: the prior sets the frames' steps only).",
+                                       range=(0.0, 1.0))
+    wheel_check_window_s: float = knob(0.5, "A translation prior (wheel odometry) is compared with the images "
+                                       "over the frames of this many seconds: the distance the priors add up to "
+                                       "and the distance the images see.", range=(0.0, 60.0))
+    wheel_max_disagreement: float = knob(0.5, "A translation prior is not trusted when the two distances over "
+                                         "wheel_check_window_s differ by more than this fraction of the prior's "
+                                         "(and by wheel_min_disagreement_m): wheel slip, a robot lifted off the "
+                                         "ground.", range=(0.0, 10.0))
+    wheel_min_disagreement_m: float = knob(0.1, "Differences between the prior's and the images' distance over "
+                                           "wheel_check_window_s below this (metres) are noise, never a "
+                                           "disagreement.", range=(0.0, 100.0))
 
     def __post_init__(self):
         self.validate()
 
     def validate(self) -> None:
         """Raise ValueError naming the first field out of its range or choices."""
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            choices = f.metadata.get("choices")
-            if choices is not None and value not in choices:
-                raise ValueError(f"{f.name}={value!r}: must be one of {', '.join(choices)}")
-            lo_hi = f.metadata.get("range")
-            if lo_hi is not None:
-                lo, hi = lo_hi
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                    raise ValueError(f"{f.name}={value!r}: must be a number in [{lo}, {hi}]")
-            pattern = f.metadata.get("pattern")
-            if pattern is not None and not re.fullmatch(pattern, str(value)):
-                raise ValueError(f"{f.name}={value!r}: must match {pattern}")
+        validate_knobs(self)
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "VOConfig":
         """Build from a mapping (YAML, ROS parameters); unknown keys are an error, not silently ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown VO parameter(s): {', '.join(unknown)}")
-        return cls(**values)
+        return knobs_from_dict(cls, values, "VO")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

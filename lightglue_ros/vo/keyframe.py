@@ -32,6 +32,7 @@ class Keyframe:
     metric: bool = False            # points come from a depth sensor (metres)
     landmarks: Optional[np.ndarray] = None  # N local-map landmark id per keypoint, -1 for none (monocular)
     descriptors: Optional[np.ndarray] = None  # N x D float16 copy of the features' descriptors (monocular)
+    wheel_baseline: Optional[float] = None  # metres from the previous keyframe by the motion prior (monocular)
 
     @property
     def known(self) -> np.ndarray:

@@ -56,15 +56,39 @@ def _linearise(R, t, X, camera_index, point_index, observed, focal):
     return residual, d_camera, d_proj @ Rc, z
 
 
+def _linearise_baselines(R, t, baselines):
+    """Residuals (B, in sigmas) of the baselines (a, b, length, sigma) and their Jacobians (B x 6) w.r.t. a and b.
+
+    A camera's centre is c = -R^T t; under the step (exp(w) R, t + dt) it moves by -R^T [t]x w - R^T dt.
+    """
+    a, b, length, sigma = baselines
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    centre = -np.einsum("nji,nj->ni", R, t)
+    d = centre[a] - centre[b]
+    norm = np.maximum(np.linalg.norm(d, axis=1), 1e-12)
+    u = d / norm[:, None]
+    residual = (norm - length) / sigma
+
+    def jacobian(index):   # d(centre) / d(w, dt): 3 x 6 per camera, then u^T . / sigma
+        Rt = np.swapaxes(R[index], 1, 2)
+        dc = np.concatenate([-Rt @ skew(t[index]), -Rt], axis=2)
+        return np.einsum("ni,nij->nj", u, dc) / sigma[:, None]
+
+    return residual, jacobian(a), -jacobian(b)
+
+
 def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: np.ndarray,
                   point_index: np.ndarray, observed: np.ndarray, focal: float, threshold_px: float,
-                  fixed: int = FIXED_KEYFRAMES, iterations: int = 15):
+                  fixed: int = FIXED_KEYFRAMES, iterations: int = 15, baselines=None):
     """Refine camera poses (K x 4 x 4, camera-from-world; the first `fixed` stay) and points (L x 3, world).
 
     Observation j: point `point_index[j]` seen by camera `camera_index[j]` at normalized coordinates `observed[j]`
     (every point needs two). Levenberg-Marquardt on the reprojection error in pixels; the points are eliminated
     from each step by the Schur complement, so a step costs one 6(K - fixed) square solve. Huber weights find the
     outliers, then the last iterations weigh the inliers alone (Huber's tail leans towards one-sided outliers).
+    `baselines` (a, b, length, sigma: B each) are measured distances between camera centres a and b (wheel
+    odometry, metres), each a residual (|c_a - c_b| - length) / sigma weighed like a pixel of reprojection error:
+    they hold the scale where the fixed cameras alone would let it drift.
     Returns (T_camera_world, points, inliers M bool).
     """
     K, L = len(T_camera_world), len(points)
@@ -84,6 +108,13 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
     both = moving[pair_a] & moving[pair_b]
     pair_a, pair_b = pair_a[both], pair_b[both]
 
+    if baselines is not None:
+        baselines = tuple(np.asarray(v, dtype=np.float64).reshape(-1) for v in baselines)
+        base_a, base_b = baselines[0].astype(np.int64), baselines[1].astype(np.int64)
+
+    def baseline_cost(R, t):
+        return float(np.sum(_linearise_baselines(R, t, baselines)[0] ** 2)) if baselines is not None else 0.0
+
     def cost(residual, weight):
         return float(np.sum(weight * np.sum(residual ** 2, axis=1)))
 
@@ -98,7 +129,7 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
         robust = iteration < iterations // 2
         residual, J_camera, J_point, _ = _linearise(R, t, X, camera_index, point_index, observed, focal)
         w = weights(residual, robust)
-        current = cost(residual, w)
+        current = cost(residual, w) + baseline_cost(R, t)
         J_camera = J_camera * moving[:, None, None]
         wJc, wJp = J_camera * w[:, None, None], J_point * w[:, None, None]
         U = np.zeros((K, 6, 6))
@@ -110,6 +141,15 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
         np.add.at(g_camera, camera_index, np.einsum("nji,nj->ni", wJc, residual))
         g_point = np.zeros((L, 3))
         np.add.at(g_point, point_index, np.einsum("nji,nj->ni", wJp, residual))
+        coupling = None
+        if baselines is not None:
+            r_base, J_a, J_b = _linearise_baselines(R, t, baselines)
+            J_a, J_b = J_a * (base_a >= fixed)[:, None], J_b * (base_b >= fixed)[:, None]
+            np.add.at(U, base_a, J_a[:, :, None] * J_a[:, None, :])
+            np.add.at(U, base_b, J_b[:, :, None] * J_b[:, None, :])
+            np.add.at(g_camera, base_a, J_a * r_base[:, None])
+            np.add.at(g_camera, base_b, J_b * r_base[:, None])
+            coupling = J_a[:, :, None] * J_b[:, None, :]                   # 6 x 6 per baseline, a-b block
         while True:
             V_damped = V + damping * (np.diagonal(V, axis1=1, axis2=2)[:, :, None] * np.eye(3) + 1e-9 * np.eye(3))
             V_inv = np.linalg.inv(V_damped)
@@ -118,6 +158,9 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
             S[np.arange(K), np.arange(K)] = U + damping * np.diagonal(U, axis1=1, axis2=2)[:, :, None] * np.eye(6)
             np.add.at(S, (camera_index[pair_a], camera_index[pair_b]),
                       -Y[pair_a] @ W[pair_b].transpose(0, 2, 1))
+            if coupling is not None:
+                np.add.at(S, (base_a, base_b), coupling)
+                np.add.at(S, (base_b, base_a), coupling.transpose(0, 2, 1))
             rhs = np.zeros((K, 6))
             np.add.at(rhs, camera_index, np.einsum("nij,nj->ni", Y, g_point[point_index]))
             rhs -= g_camera
@@ -133,7 +176,7 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
             R_new = Rotation.from_rotvec(step_camera[:, :3]).as_matrix() @ R
             t_new, X_new = t + step_camera[:, 3:], X + step_point
             new_residual = _linearise(R_new, t_new, X_new, camera_index, point_index, observed, focal)[0]
-            if cost(new_residual, w) < current:
+            if cost(new_residual, w) + baseline_cost(R_new, t_new) < current:
                 R, t, X, damping = R_new, t_new, X_new, max(damping / 10, 1e-7)
                 break
             damping *= 10
@@ -153,10 +196,12 @@ class LocalMap:
     (measured in bench/scale_drift.py). Without an adjustment (`size` <= 2) no anchors are kept.
     """
 
-    def __init__(self, size: int, threshold_px: float, anchors: int, search_radius_px: float):
+    def __init__(self, size: int, threshold_px: float, anchors: int, search_radius_px: float,
+                 baseline_sigma: float = 0.0):
         self.size, self.threshold_px, self.anchors = size, threshold_px, anchors
-        self.search_radius_px = search_radius_px
-        self.settings = (size, threshold_px, anchors, search_radius_px)   # what the tracker built it from
+        self.search_radius_px, self.baseline_sigma = search_radius_px, baseline_sigma
+        # what the tracker built it from
+        self.settings = (size, threshold_px, anchors, search_radius_px, baseline_sigma)
         kept = max(size, 1) + (anchors if size > FIXED_KEYFRAMES else 0)
         self.keyframes: Deque[Keyframe] = deque(maxlen=kept)
         self.positions: Dict[int, np.ndarray] = {}   # landmark id -> world position
@@ -260,7 +305,8 @@ class LocalMap:
         T_camera_world = np.stack([np.linalg.inv(kf.T_world_camera) for kf in self.keyframes])
         points = np.stack([self.positions[int(i)] for i in ids])
         T_camera_world, points, inliers = bundle_adjust(T_camera_world, points, camera[shared], point_index,
-                                                        observed[shared], focal, self.threshold_px, fixed)
+                                                        observed[shared], focal, self.threshold_px, fixed,
+                                                        baselines=self._baselines(fixed))
         for kf, T in zip(list(self.keyframes)[fixed:], T_camera_world[fixed:]):
             kf.T_world_camera = np.linalg.inv(T)
         good = np.bincount(point_index, weights=inliers, minlength=len(ids)) >= 2
@@ -268,6 +314,16 @@ class LocalMap:
             self.positions[int(i)] = X
         self._update_points(self.keyframes[-1], ids[good], points[good])
         return True
+
+    def _baselines(self, fixed: int):
+        """(a, b, length, sigma) of the wheel-odometry baselines between consecutive keyframes; None without any.
+
+        A keyframe's `wheel_baseline` is its distance from the previous keyframe as the motion prior set it (metres).
+        """
+        rows = [(k - 1, k, kf.wheel_baseline, max(self.baseline_sigma * kf.wheel_baseline, 1e-3))
+                for k, kf in enumerate(self.keyframes)
+                if k >= max(fixed, 1) and kf.wheel_baseline is not None and self.baseline_sigma > 0]
+        return tuple(np.array(v) for v in zip(*rows)) if rows else None
 
     def _update_points(self, keyframe: Keyframe, ids: np.ndarray, points_world: np.ndarray) -> None:
         """The newest keyframe's points from the adjusted landmarks.

@@ -94,6 +94,10 @@ class PoseHypothesis:
     num_points: Optional[int] = None                # inliers with a known 3D point (PnP only)
     refines_points: bool = False                    # taking it re-triangulates keyframe points from this frame
     reason: str = ""
+    prior_used: bool = False                        # the motion prior set the translation's length
+    prior_reason: str = ""                          # why a motion prior given was not used
+    sets_scale: bool = False                        # monocular initialisation: the pair fixes the unit
+    seen_position: Optional[np.ndarray] = None      # where the images alone put the camera (world; PnP)
 
     @property
     def ok(self) -> bool:
@@ -132,10 +136,15 @@ def triangulate_inliers(pair: MatchedPair, inliers: np.ndarray, R: np.ndarray, t
 
 @dataclass
 class MotionPrior:
-    """The distance travelled since the previous frame (e.g. wheel odometry): sets a monocular translation's length."""
+    """The distance travelled (e.g. wheel odometry, metres): sets a monocular translation's length."""
 
-    distance: float
-    from_position_world: np.ndarray     # where the previous frame was
+    distance: float                     # since `from_position_world`
+    from_position_world: np.ndarray     # where the distance is counted from (the keyframe's position)
+    window_distance: float = 0.0        # the priors' distance over the last frames (this one's included) ...
+    window_from: Optional[np.ndarray] = None  # ... since the images put the camera here (world)
+    step: float = 0.0                   # this frame's prior ...
+    step_from: Optional[np.ndarray] = None    # ... since the images put the previous frame here (world)
+    check: bool = False                 # the map is in the prior's units: a disagreement is detectable
 
 
 class PoseSolver:
@@ -193,15 +202,40 @@ class PoseSolver:
             return PoseHypothesis.failed(f"{inliers.sum()} inliers of the pose from known points, need "
                                          f"{cfg.min_inliers}", no_inliers)
         parallax_px = float(np.median(rotation_parallax(R, pair.x0[inliers], pair.x1[inliers]))) * focal
+        prior_used, prior_reason, seen_position = False, "", None
         if prior is not None and not keyframe.metric and length > 0:
             # A motion prior sets the length of a monocular translation; the points give its direction.
-            t = self._prior_scale(keyframe, R, t / length, prior) * t / length
+            seen_position = keyframe.T_world_camera[:3, :3] @ (-R.T @ t) + keyframe.T_world_camera[:3, 3]
+            prior_reason = self.prior_disagreement(seen_position, prior)
+            if not prior_reason:
+                t = self._prior_scale(keyframe, R, t / length, prior) * t / length
+                prior_used = True
         T_camera_keyframe = make_transform(R, t)
         return PoseHypothesis(
             Solver.PNP, inliers, T_camera_keyframe,
             self.frame_covariance(keyframe, T_camera_keyframe, covariance[:3, :3], covariance[3:, 3:]),
             TrackingState.TRACKING, parallax_px, num_points=int(point_inliers.sum()),
-            refines_points=not keyframe.metric and cfg.refine_points)
+            refines_points=not keyframe.metric and cfg.refine_points, prior_used=prior_used,
+            prior_reason=prior_reason, seen_position=seen_position)
+
+    def prior_disagreement(self, seen_position: np.ndarray, prior: MotionPrior) -> str:
+        """Why the prior is not trusted, '' when it is; known once the map is in the prior's units.
+
+        Wheels that spin on a lifted robot, or slip, report motion the images do not see: this frame's prior, or
+        the priors of the last frames (`VOConfig.wheel_check_window_s`), add up to a distance the images' positions
+        do not (the step catches a fast robot at once, the window a slow one whose steps are within the noise).
+        """
+        cfg = self.config
+        if not prior.check or prior.window_from is None:
+            return ""
+        for distance, since, what in ((prior.step, prior.step_from, "since the previous frame"),
+                                      (prior.window_distance, prior.window_from,
+                                       f"over the last {cfg.wheel_check_window_s:g} s")):
+            seen = float(np.linalg.norm(seen_position - since))
+            if abs(distance - seen) > max(cfg.wheel_max_disagreement * distance, cfg.wheel_min_disagreement_m):
+                return (f"translation prior not trusted: {distance:.3f} m {what}, the images see {seen:.3f} m "
+                        "(wheel slip, or a robot lifted off the ground)")
+        return ""
 
     def initialise(self, pair: MatchedPair, two_view: TwoViewPose, prior: Optional[MotionPrior]) -> PoseHypothesis:
         """Monocular, no points yet: rotation-only updates until the pair has parallax enough to fix the unit.
@@ -216,14 +250,22 @@ class PoseSolver:
                                        f"{cfg.init_min_parallax_px} px")
         if prior is not None:
             scale = self._prior_scale(keyframe, two_view.R, two_view.t, prior)
-        else:
-            _, X, _, good = triangulate_inliers(pair, two_view.inliers, two_view.R, two_view.t, cfg, self.camera)
-            if good.sum() < cfg.min_scale_points:
-                return PoseHypothesis.failed(f"initialising: {good.sum()} well-triangulated points, need "
-                                             f"{cfg.min_scale_points}", two_view.inliers)
-            scale = self.unit_depth / float(np.median(X[good, 2]))
-        return self._essential_pose(pair, two_view, scale * two_view.t, np.zeros((3, 3)), refines_points=True,
-                                    reason="initialised the scale")
+            if scale <= 0:
+                return PoseHypothesis.failed(f"initialising: parallax {two_view.parallax_px:.1f} px but the "
+                                             f"translation prior says {prior.distance:.3f} m", two_view.inliers)
+            hypothesis = self._essential_pose(pair, two_view, scale * two_view.t, np.zeros((3, 3)),
+                                              refines_points=True, reason="initialised the scale from the prior")
+            hypothesis.prior_used = hypothesis.sets_scale = True
+            return hypothesis
+        _, X, _, good = triangulate_inliers(pair, two_view.inliers, two_view.R, two_view.t, cfg, self.camera)
+        if good.sum() < cfg.min_scale_points:
+            return PoseHypothesis.failed(f"initialising: {good.sum()} well-triangulated points, need "
+                                         f"{cfg.min_scale_points}", two_view.inliers)
+        scale = self.unit_depth / float(np.median(X[good, 2]))
+        hypothesis = self._essential_pose(pair, two_view, scale * two_view.t, np.zeros((3, 3)), refines_points=True,
+                                          reason="initialised the scale")
+        hypothesis.sets_scale = True
+        return hypothesis
 
     def essential(self, pair: MatchedPair, two_view: TwoViewPose, prior: Optional[MotionPrior]) -> PoseHypothesis:
         """The essential matrix's rotation with its translation scaled by the motion prior or the known points.
@@ -233,8 +275,10 @@ class PoseSolver:
         cfg, keyframe = self.config, pair.keyframe
         if prior is not None and two_view.model == "essential":
             t = self._prior_scale(keyframe, two_view.R, two_view.t, prior) * two_view.t
-            return self._essential_pose(pair, two_view, t, np.zeros((3, 3)),
-                                        refines_points=not keyframe.metric and cfg.refine_points)
+            hypothesis = self._essential_pose(pair, two_view, t, np.zeros((3, 3)),
+                                              refines_points=not keyframe.metric and cfg.refine_points)
+            hypothesis.prior_used = True
+            return hypothesis
         fitted = self._fit_translation(pair, two_view)
         if isinstance(fitted, str):
             return self._rotation_only(pair, two_view, TrackingState.DEGENERATE, _join(two_view.reason, fitted))

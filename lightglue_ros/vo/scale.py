@@ -121,10 +121,11 @@ def fit_translation(R: np.ndarray, points: np.ndarray, x1: np.ndarray, threshold
 
 def scale_from_translation_prior(direction_world: np.ndarray, keyframe_position: np.ndarray,
                                  previous_position: np.ndarray, prior: float) -> float:
-    """Scale s so that keyframe_position + s * direction_world lies `prior` away from the previous position.
+    """Scale s so that keyframe_position + s * direction_world lies `prior` away from `previous_position`.
 
-    `direction_world` is the unit direction from the keyframe to the current camera; the prior is the per-frame
-    translation norm (e.g. wheel odometry). The larger root is the one moving forward along the direction.
+    `direction_world` is the unit direction from the keyframe to the current camera; the prior is the distance
+    travelled since `previous_position` (e.g. wheel odometry; the tracker counts it from the keyframe). The larger
+    root is the one moving forward along the direction.
     """
     a = np.asarray(previous_position, dtype=np.float64) - np.asarray(keyframe_position, dtype=np.float64)
     ua = float(np.dot(direction_world, a))

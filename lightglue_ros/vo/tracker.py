@@ -26,11 +26,17 @@ failures: the pose stays at the last good one). While frames fail, the latest on
 at the last good pose; once LOST, a frame that matches neither the keyframe nor the candidate replaces the candidate,
 and a frame that matches the candidate re-initialises there, so the trajectory continues without a jump.
 
+Units (`FrameResult.scale`): metres with depth images, or monocular with a translation prior (wheel odometry, the
+distance travelled per frame: it fixes the initialisation's unit, each frame's distance from its keyframe, and the
+keyframes' distances in the bundle adjustment; frames the images contradict are tracked without it); else the
+median scene depth at initialisation.
+
 World frame = the first camera's optical frame (x right, y down, z forward), unless `reset` is given another pose.
 """
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -45,6 +51,12 @@ from .pose_solvers import (Frame, MatchedPair, MotionPrior, PoseHypothesis, Pose
 from .scale import backproject, depth_to_metres, sample_depth
 from .transforms import invert_transform
 from ..timing import wall_timer
+
+# The units of a trajectory (FrameResult.scale). Monocular without a prior, the unit is the median depth of the
+# scene when the tracker initialised (a re-initialisation after a loss starts from the last keyframe's).
+METRIC_DEPTH = "metric: depth"
+METRIC_PRIOR = "metric: translation prior"
+RELATIVE_SCALE = "relative: units of the first scene depth"
 
 # Variance (m^2, rad^2) added per frame while the pose is held without a measurement: "unknown" for consumers
 # that fuse the odometry, but finite as ROS covariances must be.
@@ -73,6 +85,14 @@ class FrameResult:
     reason: str = ""                    # why the frame was not fully tracked, or why it became a keyframe
     # covariance less the matched keyframe's: this frame's own solve (plus what held frames added); for the twist
     relative_covariance: np.ndarray = field(default_factory=lambda: np.zeros((6, 6)))
+    scale: str = RELATIVE_SCALE         # the trajectory's units: METRIC_DEPTH, METRIC_PRIOR or RELATIVE_SCALE
+    prior_used: bool = False            # the translation prior given set this frame's translation
+    prior_reason: str = ""              # why a translation prior given was not used ('' when it was, or none)
+
+    @property
+    def metric(self) -> bool:
+        """The trajectory is in metres (depth images, or a translation prior set the monocular scale)."""
+        return self.scale != RELATIVE_SCALE
 
     @property
     def num_inliers(self) -> int:
@@ -126,6 +146,14 @@ class Tracker:
         self.next_keyframe_id = 0
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.local_map = self._new_local_map()
+        self._reset_prior()
+
+    def _reset_prior(self) -> None:
+        """Forget the translation prior's bookkeeping: the scale is relative until a prior sets it again."""
+        self.prior_scale = False                    # a translation prior set the monocular scale (metres)
+        self.prior_complete = True                  # every frame since the initialising keyframe had a prior
+        self.prior_since_keyframe = 0.0             # prior distance since the keyframe (the trusted priors')
+        self.prior_window: deque = deque()          # (stamp, prior distance, position the images saw) per frame
 
     def restart(self) -> None:
         """A new keyframe at the current pose for the next frame (stamps went backwards, the camera changed).
@@ -139,7 +167,7 @@ class Tracker:
     def _local_map_settings(self) -> tuple:
         cfg = self.config
         return (cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
-                cfg.landmark_search_radius_px)
+                cfg.landmark_search_radius_px, cfg.wheel_baseline_sigma)
 
     def _new_local_map(self) -> LocalMap:
         return LocalMap(*self._local_map_settings())
@@ -149,21 +177,66 @@ class Tracker:
                 translation_prior: Optional[float] = None) -> FrameResult:
         """Track one frame.
 
-        `depth`: aligned depth image (RGB-D); `translation_prior`: the distance travelled since the previous frame (e.g.
-        wheel odometry), which sets a monocular translation's length.
+        `depth`: aligned depth image (RGB-D); `translation_prior`: the distance (metres) the camera travelled since
+        the previous frame (e.g. wheel odometry, `wheel_odometry.py`), which makes a monocular trajectory metric:
+        it sets the translations' lengths, fixes the scale at initialisation and holds it in the bundle adjustment
+        (`wheel_baseline_sigma`). A monocular trajectory begun without priors starts over at the current pose when
+        the first prior comes (its scale is in other units); a prior the images contradict is not used
+        (`FrameResult.prior_reason`).
         """
         start = time.perf_counter()
         timings = {}
         frame = self._frame(image, stamp, depth, translation_prior, timings)
+        reason = "first frame"
+        if translation_prior is not None and self.keyframe is not None and not self.keyframe.metric and \
+                not self.prior_scale and not (self.prior_complete and self.state == TrackingState.INITIALIZING):
+            self._restart_at_current_pose()
+            reason = "first frame: a translation prior came, the monocular scale starts over in its units"
         if self.keyframe is None:
-            return self._update(frame, None, None, timings, start)
-        prior = None if translation_prior is None else MotionPrior(translation_prior, self.T_world_camera[:3, 3].copy())
+            return self._update(frame, None, None, timings, start, translation_prior, reason)
+        prior = self._motion_prior(translation_prior)
         pair, hypothesis = self._track(self.keyframe, frame, prior, timings)
         if not hypothesis.ok and self.state == TrackingState.LOST and self.candidate is not None:
             candidate_pair, recovered = self._track(self.candidate, frame, prior, timings)
             if recovered.ok:
                 pair, hypothesis = candidate_pair, recovered
-        return self._update(frame, pair, hypothesis, timings, start)
+        return self._update(frame, pair, hypothesis, timings, start, translation_prior)
+
+    def _restart_at_current_pose(self) -> None:
+        """Start a new monocular trajectory where the camera is, keeping its covariance; the next frame is its first."""
+        covariance = self.covariance
+        self.reset(self.T_world_camera)
+        self.covariance = covariance
+
+    def _motion_prior(self, translation_prior: Optional[float]) -> Optional[MotionPrior]:
+        if translation_prior is None or self.keyframe.metric:
+            return None
+        # The distance from the keyframe, not from the previous frame: the keyframe's direction to the frame is the
+        # well-measured one, and per-frame steps set along noisy directions would add up to a shorter path.
+        window = self.prior_window
+        return MotionPrior(self.prior_since_keyframe + translation_prior, self.keyframe.T_world_camera[:3, 3].copy(),
+                           sum(d for _, d, _ in list(window)[1:]) + translation_prior,
+                           window[0][2] if window else None, translation_prior,
+                           window[-1][2] if window else None, check=self.prior_scale)
+
+    def _remember_prior(self, stamp: float, translation_prior: Optional[float], hypothesis: PoseHypothesis) -> None:
+        """The prior's distance and where the images put the camera, over the last `wheel_check_window_s`.
+
+        A frame without a prior or without a translation (rotation only: the camera held at the keyframe) leaves
+        nothing to compare across it. A prior the images contradicted counts as the step they saw, so that the
+        wheels of a robot put down again are trusted as soon as they agree again.
+        """
+        window = self.prior_window
+        if translation_prior is None or not np.linalg.norm(hypothesis.T_camera_keyframe[:3, 3]) > 0:
+            window.clear()
+            return
+        seen = hypothesis.seen_position if hypothesis.seen_position is not None else self.T_world_camera[:3, 3]
+        step = float(translation_prior)
+        if hypothesis.prior_reason and window:
+            step = float(np.linalg.norm(seen - window[-1][2]))
+        window.append((stamp, step, seen.copy()))
+        while len(window) > 1 and window[1][0] <= stamp - self.config.wheel_check_window_s:
+            window.popleft()
 
     def _frame(self, image, stamp, depth, translation_prior, timings: dict) -> Frame:
         """Check the input, extract and encode the frame's features."""
@@ -216,7 +289,7 @@ class Tracker:
 
     # --- the state machine: the one place the tracker's state changes ------------------------------------------
     def _update(self, frame: Frame, pair: Optional[MatchedPair], hypothesis: Optional[PoseHypothesis], timings: dict,
-                start: float) -> FrameResult:
+                start: float, translation_prior: Optional[float], first_reason: str = "first frame") -> FrameResult:
         """Take the hypothesis: the one place the tracker's state changes.
 
         The first frame starts the trajectory; a pose moves the camera (and may make the frame a keyframe); no pose
@@ -229,8 +302,17 @@ class Tracker:
                 self.local_map.add(self.keyframe)
             self.state = TrackingState.TRACKING if self.keyframe.num_points >= cfg.min_scale_points \
                 else TrackingState.INITIALIZING
-            return self._result(frame, None, None, timings, start, is_keyframe=True, reason="first frame")
+            self._reset_prior()
+            return self._result(frame, None, None, timings, start, is_keyframe=True, reason=first_reason)
 
+        given = 0.0 if translation_prior is None else float(translation_prior)
+        if hypothesis.prior_reason:   # the images contradicted the prior: the distance is what they saw
+            self.prior_since_keyframe = float(np.linalg.norm(hypothesis.seen_position -
+                                                             self.keyframe.T_world_camera[:3, 3]))
+        else:
+            self.prior_since_keyframe += given
+        if translation_prior is None:
+            self.prior_complete = False
         if not hypothesis.ok:
             self.failures += 1
             self.state = TrackingState.LOST if self.failures >= cfg.lost_after_failures \
@@ -251,14 +333,21 @@ class Tracker:
         self.T_world_camera = keyframe.T_world_camera @ invert_transform(hypothesis.T_camera_keyframe)
         self.covariance = hypothesis.covariance
         self.state = hypothesis.state
+        if hypothesis.sets_scale:
+            self.prior_scale = hypothesis.prior_used
+        self._remember_prior(frame.stamp, translation_prior, hypothesis)
         reason = self._keyframe_reason(pair, hypothesis)
         if reason:
             self.keyframe = self._new_keyframe(frame, self.T_world_camera, self.covariance, pair, hypothesis)
+            if self.prior_scale and hypothesis.prior_used:
+                self.keyframe.wheel_baseline = float(np.linalg.norm(self.T_world_camera[:3, 3] -
+                                                                    keyframe.T_world_camera[:3, 3]))
             if not self.keyframe.metric:
                 with wall_timer(timings, "bundle_adjustment"):
                     self._adjust_local_map(pair, hypothesis)
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= cfg.min_scale_points:
                 self.state = TrackingState.TRACKING
+            self.prior_since_keyframe = 0.0
         return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
                             reason=reason or hypothesis.reason)
 
@@ -354,4 +443,7 @@ class Tracker:
             num_layers=match.num_layers if match is not None else 0,
             pruned=match.pruned if match is not None else (0, 0), timings=timings,
             solver=hypothesis.solver if hypothesis is not None and hypothesis.ok else Solver.NONE, reason=reason,
-            relative_covariance=self.covariance - keyframe.covariance)
+            relative_covariance=self.covariance - keyframe.covariance,
+            scale=METRIC_DEPTH if keyframe.metric else METRIC_PRIOR if self.prior_scale else RELATIVE_SCALE,
+            prior_used=bool(hypothesis is not None and hypothesis.ok and hypothesis.prior_used),
+            prior_reason=hypothesis.prior_reason if hypothesis is not None else "")
