@@ -43,6 +43,7 @@ import torch
 from .aliked import ALIKED
 from .extractor import check_image
 from .lightglue import EncodedImage, LightGlue
+from .superpoint import non_maximum_suppression
 from .weights import default_cache_dir
 
 OPSET = 17
@@ -373,21 +374,12 @@ class DenseWithMaxima(torch.nn.Module):
 
     def forward(self, image):
         scores, *levels = self.model.dense_maps(image)
-        return (scores, non_maximum_suppression(scores, self.model.conf["nms_radius"]), *levels)
+        return (scores, non_maximum_suppression(scores, self.model.conf["nms_radius"], pool_for_export), *levels)
 
 
-def non_maximum_suppression(scores: torch.Tensor, radius: int) -> torch.Tensor:
-    """`superpoint.non_maximum_suppression` (B x H x W) with `max_pool2d`, which exports as a MaxPool."""
-    def max_pool(x):
-        return torch.nn.functional.max_pool2d(x[:, None], 2 * radius + 1, stride=1, padding=radius)[:, 0]
-
-    zeros = torch.zeros_like(scores)
-    is_max = scores == max_pool(scores)
-    for _ in range(2):
-        suppressed = max_pool(is_max.float()) > 0
-        remaining = torch.where(suppressed, zeros, scores)
-        is_max = is_max | ((remaining == max_pool(remaining)) & ~suppressed)
-    return torch.where(is_max, scores, zeros)
+def pool_for_export(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """`superpoint.separable_max_pool` as `max_pool2d`, which exports as one MaxPool."""
+    return torch.nn.functional.max_pool2d(x[:, None], 2 * radius + 1, stride=1, padding=radius)[:, 0]
 
 
 class OnnxLightGlue(LightGlue):

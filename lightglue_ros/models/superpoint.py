@@ -30,32 +30,36 @@ CELL = 8  # pixels per side of a detector/descriptor cell: the encoder pools thr
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
-def non_maximum_suppression(scores: torch.Tensor, radius: int) -> torch.Tensor:
+def separable_max_pool(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Max-pooling (window 2r+1, stride 1, padding r) of B x H x W by running maxima over shifted slices.
+
+    Equal to max_pool2d and an order of magnitude faster on a CPU at full resolution.
+    """
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (radius, radius), value=float("-inf"))
+    rows = padded[..., :w]
+    for i in range(1, 2 * radius + 1):
+        rows = torch.maximum(rows, padded[..., i:i + w])
+    padded = F.pad(rows, (0, 0, radius, radius), value=float("-inf"))
+    out = padded[..., :h, :]
+    for i in range(1, 2 * radius + 1):
+        out = torch.maximum(out, padded[..., i:i + h, :])
+    return out
+
+
+def non_maximum_suppression(scores: torch.Tensor, radius: int, max_pool=separable_max_pool) -> torch.Tensor:
     """Zero every score that is not the maximum within `radius` pixels (B x H x W), with max-pooling.
 
     Like the official code: local maxima are kept, their neighbourhoods suppressed, and two more rounds recover
-    maxima that only a suppressed (hence now absent) neighbour had hidden.
+    maxima that only a suppressed (hence now absent) neighbour had hidden. `max_pool(x, radius)`: the pooling (the
+    onnxruntime backend's exports as one MaxPool).
     """
-    def max_pool(x: torch.Tensor) -> torch.Tensor:
-        # Separable running maxima over shifted slices: equal to max_pool2d (window 2r+1, stride 1, padding r)
-        # and an order of magnitude faster on a CPU at full resolution.
-        h, w = x.shape[-2:]
-        padded = F.pad(x, (radius, radius), value=float("-inf"))
-        rows = padded[..., :w]
-        for i in range(1, 2 * radius + 1):
-            rows = torch.maximum(rows, padded[..., i:i + w])
-        padded = F.pad(rows, (0, 0, radius, radius), value=float("-inf"))
-        out = padded[..., :h, :]
-        for i in range(1, 2 * radius + 1):
-            out = torch.maximum(out, padded[..., i:i + h, :])
-        return out
-
     zeros = torch.zeros_like(scores)
-    is_max = scores == max_pool(scores)
+    is_max = scores == max_pool(scores, radius)
     for _ in range(2):
-        suppressed = max_pool(is_max.float()) > 0
+        suppressed = max_pool(is_max.float(), radius) > 0
         remaining = torch.where(suppressed, zeros, scores)
-        is_max = is_max | ((remaining == max_pool(remaining)) & ~suppressed)
+        is_max = is_max | ((remaining == max_pool(remaining, radius)) & ~suppressed)
     return torch.where(is_max, scores, zeros)
 
 
