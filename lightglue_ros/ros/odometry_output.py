@@ -17,6 +17,7 @@ from std_msgs.msg import String
 
 from lightglue_ros.ros.frames import T_odom_base_of, reanchored
 from lightglue_ros.ros.image_conversion import numpy_to_image
+from lightglue_ros.ros.sync import stamp_seconds
 from lightglue_ros.ros.tf_broadcast import make_broadcaster
 from lightglue_ros.vo.twist import PoseUncertainty, rotate_covariance, twist_covariance
 
@@ -28,10 +29,6 @@ MATCH_FIELDS = [("u0", PointField.FLOAT32), ("v0", PointField.FLOAT32), ("u1", P
                 ("keyframe_id", PointField.UINT32), ("keyframe_stamp", PointField.FLOAT64)]
 MATCH_DTYPE = np.dtype([(name, np.float32) for name, _ in MATCH_FIELDS[:6]]
                        + [("keyframe_id", np.uint32), ("keyframe_stamp", np.float64)])
-
-
-def stamp_seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def matches_cloud(result, header) -> PointCloud2:

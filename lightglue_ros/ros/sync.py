@@ -19,6 +19,10 @@ def stamp_ns(stamp) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
+def stamp_seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
 class StampedBuffer:
     """The last `size` messages by stamp; a reader can wait a bounded time for one with a given stamp."""
 

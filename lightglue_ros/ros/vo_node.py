@@ -47,11 +47,11 @@ from lightglue_ros.ros.frames import MountingSource, T_world_camera_of, applied_
 from lightglue_ros.ros.image_conversion import image_from_compressed, image_from_msg
 from lightglue_ros.ros.node_config import NodeConfig
 from lightglue_ros.ros.node_log import NodeLog
-from lightglue_ros.ros.odometry_output import OdometryOutput, stamp_seconds
+from lightglue_ros.ros.odometry_output import OdometryOutput
 from lightglue_ros.ros.parameters import declare_parameters, restart_needed, updated
 from lightglue_ros.ros.qos import InputSubscription
 from lightglue_ros.ros.slam_services import SlamSide
-from lightglue_ros.ros.sync import stamp_ns
+from lightglue_ros.ros.sync import stamp_ns, stamp_seconds
 from lightglue_ros.ros.wheel_input import WheelInput
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.transforms import transform_from_quaternion

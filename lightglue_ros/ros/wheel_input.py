@@ -19,6 +19,7 @@ from nav_msgs.msg import Odometry
 
 from lightglue_ros.ros.node_log import NodeLog
 from lightglue_ros.ros.qos import InputSubscription
+from lightglue_ros.ros.sync import stamp_seconds
 from lightglue_ros.vo.wheel_odometry import WheelConfig, WheelOdometry
 
 QUEUE_DEPTH = 50        # wheel odometry comes at 20-100 Hz: a second of it while the executor is busy
@@ -54,15 +55,9 @@ class WheelInput:
         with self.lock:
             self.wheels.config = config
 
-    def destroy(self) -> None:
-        self.subscription.destroy()
-
-    def update(self) -> None:
-        self.subscription.update()
-
     def on_odometry(self, msg: Odometry) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        stamp = stamp_seconds(msg.header.stamp)
         with self.lock:
             self.counts["received"] += 1
             reason = self.wheels.add(stamp, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w))
