@@ -9,7 +9,6 @@ tracking. Stamps are integer nanoseconds (exact comparison, as image_transport's
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
@@ -24,37 +23,29 @@ def stamp_seconds(stamp) -> float:
 
 
 class StampedBuffer:
-    """The last `size` messages by stamp; a reader can wait a bounded time for one with a given stamp."""
+    """The last `size` messages by stamp (the waiting is the PairingQueue's, on the executor thread)."""
 
     def __init__(self, size: int = 30):
         self._size = size
         self._items: "OrderedDict[int, Any]" = OrderedDict()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def put(self, stamp: int, item: Any) -> None:
-        with self._changed:
+        with self._lock:
             self._items[stamp] = item
             self._items.move_to_end(stamp)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-            self._changed.notify_all()
 
     def newest(self) -> Optional[Any]:
-        with self._changed:
+        with self._lock:
             return next(reversed(self._items.values()), None)
 
-    def wait_for(self, stamp: int, tolerance_ns: int = 0, timeout: float = 0.0) -> Optional[Any]:
-        """The message closest to `stamp` within `tolerance_ns`, waiting up to `timeout` seconds for it."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                near = [(abs(s - stamp), s) for s in self._items if abs(s - stamp) <= tolerance_ns]
-                if near:
-                    return self._items[min(near)[1]]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._changed.wait(remaining)
+    def closest(self, stamp: int, tolerance_ns: int = 0) -> Optional[Any]:
+        """The message closest to `stamp` within `tolerance_ns`, None if there is none."""
+        with self._lock:
+            near = [(abs(s - stamp), s) for s in self._items if abs(s - stamp) <= tolerance_ns]
+            return self._items[min(near)[1]] if near else None
 
 
 MAX_SPACING_NS = 1_000_000_000  # a longer gap between a stream's stamps is no rate (a pause, a time jump)
@@ -86,7 +77,7 @@ class Partner:
         self.buffer.put(stamp, msg)
 
     def find(self, stamp: int) -> Optional[Any]:
-        return self.buffer.wait_for(stamp, self.tolerance_ns)
+        return self.buffer.closest(stamp, self.tolerance_ns)
 
     def newer_than(self, stamp: int, other: int) -> bool:
         """Whether a message stamped `other` says that none will come for `stamp`."""
