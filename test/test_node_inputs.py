@@ -74,12 +74,20 @@ class Camera:
             time.sleep(2.0)
             assert len(self.peer.received["odom"]) == count, "a frame that should be rejected was tracked"
             return None
-        assert len(self.peer.wait("odom", count + 1, timeout=60)) == count + 1, f"frame at {stamp} not tracked"
+        tracked = len(self.peer.wait("odom", count + 1, timeout=60)) == count + 1
+        assert tracked, f"frame at {stamp} not tracked; the node's log ends:\n{self.log()[-3000:]}"
         assert len(self.peer.wait("status", count + 1, timeout=10)) == count + 1
         return self.peer.received["odom"][count]
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+    def wait_log(self, text: str, count: int = 1, timeout: float = 10.0) -> str:
+        """The node's log once `text` is in it `count` times."""
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.log()
 
 
 def twist_variances(odometry) -> np.ndarray:
@@ -109,8 +117,11 @@ def test_late_camera_info_time_jumps_and_depth(sequence, tmp_path):
         # at another size the image is rejected with the reason.
         camera.send(6, t + 0.6, info=False, scale=0.5)
         assert peer.statuses()[-1]["unpaired"] == 1 and peer.statuses()[-1]["pairing_ms"] > 900
+        # (The first image at a new size waits longer for its own: the newest would not do.)
         camera.send(7, t + 0.7, info=False, tracked=False)
-        assert "but the camera_info is 160x120 (the newest: none came with the image's stamp)" in camera.log()
+        reason = "but the camera_info is 160x120 (the newest: none came with the image's stamp)"
+        assert reason not in camera.log(), "the first image at a new size did not wait for its CameraInfo"
+        assert reason in camera.wait_log(reason)
         camera.send(8, t + 0.8, scale=0.5)
         assert peer.statuses()[-1]["rejected_reasons"] == {"camera_info": 1}, peer.statuses()[-1]
 
@@ -219,14 +230,17 @@ def test_deactivate_and_cleanup_mid_frame(sequence, tmp_path):
         slow = [peer.statuses()[-1]["timings_ms"]["total"]]
         print(f"\na big frame takes {slow[0]:.0f} ms")
         assert slow[0] > 500, slow
+        camera.send(5, t + 0.5)  # small again: the worker says when it starts the next big one (camera changed)
         for round_, cleanup in enumerate((False, True)):
             count = len(peer.received["odom"])
             stamp = t + 1.0 + round_
+            big_frames = camera.log().count("camera changed to CameraModel(fx=1024")
             peer.info_pub.publish(camera.info(stamp, scale=4.0))
             peer.image_pub.publish(camera.image(4, stamp, scale=4.0))
-            # It has arrived (4 MB: acknowledged by the node's reader), waited 0.1 s for depth, is being processed.
+            # It has arrived (4 MB: acknowledged by the node's reader), been paired, and is being processed.
             assert peer.image_pub.wait_for_all_acked(Duration(seconds=30))
-            time.sleep(0.15 + 0.4 * slow[0] / 1e3)  # mid-frame also when a loaded machine pairs it late
+            camera.wait_log("camera changed to CameraModel(fx=1024", big_frames + 1, timeout=30)
+            time.sleep(0.2 * slow[0] / 1e3)
             ok, deactivated = transition(peer, Transition.TRANSITION_DEACTIVATE)
             assert ok
             if cleanup:  # waits for the frame: it uses the models and publishers cleanup destroys

@@ -22,9 +22,11 @@ from lightglue_ros.ros.sync import PairingQueue, Partner, stamp_ns
 from lightglue_ros.vo.camera import CameraModel
 from lightglue_ros.vo.scale import depth_to_metres
 
-# How long the first image waits for a CameraInfo when none has come yet. A camera that starts publishing the moment
-# it sees our subscription can be faster than our side of the discovery: its first reliable samples then come by
-# Fast DDS's repair, on the writer's next heartbeat (every 3 s by default).
+# How long an image waits for its CameraInfo when none of its size has come yet (the first image, a new resolution):
+# the newest would be no use to it, it would be rejected. A CameraInfo lost on the wire comes by Fast DDS's repair,
+# on the writer's next heartbeat (every 3 s by default): a camera that starts publishing the moment it sees our
+# subscription, before our side of the discovery is done, or a CameraInfo dropped beside a large image on a loaded
+# host (measured: 1.4 s after its image, although sent before it).
 CAMERA_INFO_GRACE_S = 3.5
 PAIRING_MISSES = 5          # images without a CameraInfo of their stamp before pairing by stamp is given up
 PAIRING_QUEUE = 64          # images waiting for their CameraInfo at most (0.8 s at 60 Hz fits)
@@ -94,21 +96,35 @@ class CameraInput:
         self.camera: Optional[CameraModel] = None  # the last frame's
         self.pairing = None                        # True: stamps match CameraInfo; False: the camera never does
         self.pairing_misses = 0                    # images without a CameraInfo of their stamp, before any had one
+        self.image_size = None                     # the last image's (width, height), executor thread
 
     # --- pairing (executor thread) -------------------------------------------------------------------------
 
-    def on_image(self, msg, now: float, cfg, wants_depth: bool, first: bool) -> List[Arrival]:
+    def on_image(self, msg, now: float, cfg, wants_depth: bool) -> List[Arrival]:
         """An image arrived; the images whose pairing is done (this one, if its partners are here)."""
         waits_for = {}
         if self.pairing is not False:
             waits_for["camera_info"] = cfg.sync_wait_s
-            if first and self.camera_infos.newest_stamp is None and not any(cfg.intrinsics):
+            if self._first_of_its_size(msg) and self._no_camera_info_fits(msg, cfg):
                 waits_for["camera_info"] = max(cfg.sync_wait_s, CAMERA_INFO_GRACE_S)
         if wants_depth:
             self.depths.tolerance_ns = int(cfg.depth_max_stamp_diff_s * 1e9)
             flowing = now - self.depths.last_arrival < DEPTH_IDLE_S
             waits_for["depth"] = cfg.sync_wait_s if flowing else min(cfg.sync_wait_s, DEPTH_IDLE_WAIT_S)
         return self._arrivals(self.queue.arrive(stamp_ns(msg.header.stamp), msg, now, waits_for), now)
+
+    def _first_of_its_size(self, msg) -> bool:
+        """The first image, or the first at a new size (the later ones wait behind it in the queue anyway)."""
+        size = (getattr(msg, "width", 0), getattr(msg, "height", 0))  # (0, 0): compressed, known once decoded
+        first, self.image_size = size != self.image_size, size
+        return first
+
+    def _no_camera_info_fits(self, msg, cfg) -> bool:
+        """Whether the newest CameraInfo (or the `intrinsics` parameter, when none came) cannot serve this image."""
+        newest = self.camera_infos.buffer.newest()
+        if newest is None:
+            return not any(cfg.intrinsics)
+        return bool(self.image_size[0]) and (newest.width, newest.height) != self.image_size
 
     def on_camera_info(self, msg: CameraInfo, now: float) -> tuple:
         """(its stamp, the images whose pairing is done)."""

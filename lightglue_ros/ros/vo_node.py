@@ -231,8 +231,7 @@ class VONode(LifecycleNode):
         self.image_frame = msg.header.frame_id
         self.accounting.losses.arrived(stamp_ns(msg.header.stamp))
         wants_depth = self.vo_config.use_depth and self.depth_input.publisher_count() > 0
-        self.hand_over(self.camera_input.on_image(msg, time.monotonic(), self.config, wants_depth,
-                                                  first=self.accounting.counts["processed"] == 0))
+        self.hand_over(self.camera_input.on_image(msg, time.monotonic(), self.config, wants_depth))
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         stamp, arrivals = self.camera_input.on_camera_info(msg, time.monotonic())
