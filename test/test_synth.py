@@ -8,7 +8,7 @@ from lightglue_ros.sim import Renderer, SyntheticSequence, TRAJECTORIES, build_s
 from lightglue_ros.sim.street import STREETS
 
 SIZE = (160, 120)
-ROOM_TRAJECTORIES = sorted(set(TRAJECTORIES) - {"street", "loop"})  # loop: its speed follows the duration
+ROOM_TRAJECTORIES = sorted(set(TRAJECTORIES) - {"street", "loop", "lookalike"})  # loop: speed follows the duration
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
@@ -60,6 +60,43 @@ def test_loop_comes_back_to_its_start_and_goes_on():
     assert steps.max() < 0.1 and steps.min() > 0.05, "0.85 m/s at 10 Hz"
     stamp, rgb, depth, _ = seq.frame(back)
     assert np.all(np.isfinite(depth)) and depth.min() > 0.3, "clear of the boxes"
+
+
+def test_lookalike_passes_a_bay_and_its_twin_and_never_comes_back():
+    """The same place in the two bays renders the same; the camera moves on along the hall and never returns."""
+    from lightglue_ros.sim.hall import SHIFT
+
+    seq = SyntheticSequence("lookalike", 200, SIZE, seed=1, fps=10.0)
+    p = seq.poses[:, :3, 3]
+    steps = np.diff(p[:, 0])
+    assert np.all(steps > 0.09) and np.all(steps < 0.11), "1 m/s along x, never back"
+    np.testing.assert_allclose(seq.poses[:, :3, :3], seq.poses[:1, :3, :3].repeat(200, 0), atol=1e-12)
+    twin = int(np.argmin(np.abs(p[:, 0] - (p[20, 0] + SHIFT))))
+    assert (twin - 20) / 10.0 > 10.0, "more than SlamConfig.exclude_recent_s apart"
+    _, rgb, depth, T = seq.frame(20)
+    assert rgb.std() > 20 and depth.min() > 1.0, "textured, clear of the furniture"
+    moved = T.copy()
+    moved[0, 3] += SHIFT                     # frame 20's pose in the twin bay
+    twin_rgb, twin_depth = seq.renderer.render(moved)
+    assert np.abs(twin_rgb.astype(int) - rgb).mean() < 1.0, "the twin looks the same"
+    np.testing.assert_allclose(twin_depth, depth, rtol=1e-4)
+    between = seq.frame(int(np.argmin(np.abs(p[:, 0]))))[1]   # the middle of the hall: a place of its own
+    assert np.abs(between.astype(int) - rgb).mean() > 20
+
+
+def test_same_as_needs_an_earlier_face_of_the_same_size():
+    from lightglue_ros.sim.scene import Box, Look, textured_scene
+    from lightglue_ros.sim.textures import box_texture
+
+    lo, hi = np.array([-2.0, -2.0, -2.0]), np.array([2.0, 2.0, 2.0])
+    boxes = [Box(np.zeros(3), np.ones(3)), Box(np.ones(3), 2 * np.ones(3) - 0.5)]
+    looks = [Look(0.05, box_texture, 1.0)] * 18
+    with pytest.raises(ValueError, match="same size"):
+        textured_scene(np.random.default_rng(0), lo, hi, boxes, looks, same_as=[None] * 12 + list(range(6, 12)))
+    boxes[1] = Box(np.ones(3), 2 * np.ones(3))     # the same size: shared
+    scene = textured_scene(np.random.default_rng(0), lo, hi, boxes, looks, same_as=[None] * 12 + list(range(6, 12)))
+    for offset in (scene.face_offset_x, scene.face_offset_y):   # 1 m further on, the same texels
+        np.testing.assert_allclose(offset[12:] + scene.face_scale[12:] * 1.0, offset[6:12])
 
 
 def backproject(seq, depth, pixels, T_world_camera):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import numpy as np
 
@@ -73,17 +73,31 @@ def faces_of(lo: np.ndarray, hi: np.ndarray):
 
 
 def textured_scene(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, boxes: List[Box], looks: List[Look],
-                   atlas_width: int = ATLAS_WIDTH, tallest_first: bool = False) -> Scene:
+                   atlas_width: int = ATLAS_WIDTH, tallest_first: bool = False,
+                   same_as: Optional[List[Optional[int]]] = None) -> Scene:
     """The scene with every face's texture made (in face-id order, from `rng`) straight into the atlas.
 
     `looks` has one entry per face id. Textures are written as they are made: no list of them all in memory.
+    `same_as` (one entry per face id, None: its own texture) makes a face show an earlier face's texture, texel for
+    texel from its own lo corner: a box moved elsewhere with its faces `same_as` the original's looks exactly alike.
     """
     faces = [face for box_lo, box_hi in [(lo, hi)] + [(b.lo, b.hi) for b in boxes] for face in faces_of(box_lo, box_hi)]
     sizes = [(int(math.ceil((v1 - v0) / look.texel)) + 1, int(math.ceil((u1 - u0) / look.texel)) + 1)
              for (_, _, (u0, u1), (v0, v1)), look in zip(faces, looks)]
-    atlas, positions = pack_atlas(sizes, atlas_width, tallest_first)
-    for (h, w), look, position in zip(sizes, looks, positions):
-        put(atlas, position, finish(rng, look.make(rng, h, w), look.light, look.grain))
+    same_as = same_as or [None] * len(faces)
+    own = [i for i, source in enumerate(same_as) if source is None]
+    atlas, packed = pack_atlas([sizes[i] for i in own], atlas_width, tallest_first)
+    positions = np.zeros((len(faces), 2))
+    positions[own] = packed
+    for i in own:
+        put(atlas, positions[i], finish(rng, looks[i].make(rng, *sizes[i]), looks[i].light, looks[i].grain))
+    for i, source in enumerate(same_as):
+        if source is not None:
+            if not (source < i and same_as[source] is None and sizes[source] == sizes[i]
+                    and looks[source].texel == looks[i].texel):
+                raise ValueError(f"face {i} cannot show face {source}'s texture: it must be an earlier face with "
+                                 f"its own texture of the same size and texel")
+            positions[i] = positions[source]
     origin = np.array([[u0, v0] for _, _, (u0, _), (v0, _) in faces])
     texel = np.array([look.texel for look in looks])[:, None]
     offsets = positions + PAD - origin / texel

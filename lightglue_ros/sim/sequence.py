@@ -6,7 +6,8 @@
     stamp, rgb, depth, T_world_camera = sequence.frame(i)
     drive = SyntheticSequence(trajectory="street", frames=2000, size=(640, 480), seed=0, fps=10.0)   # KITTI-like
 
-The trajectory picks the world: `street` drives through the street grid, the others move in the room.
+The trajectory picks the world: `street` drives through the street grid, `lookalike` passes the look-alike
+hall's twin bays, the others move in the room.
 `relative_poses()` gives the ground truth in the VO convention: the first frame at the identity.
 """
 from __future__ import annotations
@@ -18,13 +19,15 @@ import numpy as np
 
 from lightglue_ros.vo.camera import CameraModel
 
+from .hall import build_hall_scene
 from .renderer import Renderer
 from .scene import Scene, build_scene
 from .street import build_street_scene
 from .trajectories import TRAJECTORIES
 
 FOCAL_PER_WIDTH = 0.8                     # fx = fy = 0.8 * width: about 64 degrees horizontal field of view
-WORLDS = {"street": build_street_scene}   # the scene (of a seed) a trajectory moves in: the room unless named here
+# The scene (of a seed) a trajectory moves in: the room unless named here.
+WORLDS = {"street": build_street_scene, "lookalike": build_hall_scene}
 
 
 def synthetic_camera(width: int, height: int) -> CameraModel:

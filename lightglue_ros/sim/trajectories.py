@@ -3,8 +3,9 @@
 """Camera trajectories: each maps (rng, duration) to a function of time -> T_world_camera (4 x 4).
 
 Cameras use optical axes (x right, y down, z forward) in the world frame of `scene` (y down, gravity). All but
-`street` move through the room: they keep clear of the boxes and move smoothly, at 30 frames/s under 3 cm and
-1.5 degrees a frame. `street` drives a car through the street world (`street.py`) at KITTI's speeds.
+`street` and `lookalike` move through the room: they keep clear of the boxes and move smoothly, at 30 frames/s
+under 3 cm and 1.5 degrees a frame. `street` drives a car through the street world (`street.py`) at KITTI's
+speeds, `lookalike` passes the look-alike hall's twin bays (`hall.py`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from lightglue_ros.vo.transforms import make_transform
 
+from .hall import PATH_Z, SHIFT
 from .street import PITCH, STREETS
 
 
@@ -88,6 +90,26 @@ def loop(rng, duration):
 
 
 LOOP_TURNS = 1.25
+
+
+def lookalike(rng, duration):
+    """Sideways along the look-alike hall (`hall.py`), past its first bay and then its twin, in `duration`.
+
+    The camera looks at the far wall (yaw within 6 degrees of it, pitched slightly down) from PATH_Z, bobbing
+    gently, and never comes back: any loop found is false. It runs from LOOKALIKE_SPAN[0] to [1] (20 m) whatever
+    the duration (like `loop`): 200 frames at 10 frames/s are 1 m/s. The twins are 0.8 of the duration apart in
+    time: a duration of 13 s or more keeps them over `SlamConfig.exclude_recent_s` (10 s) apart.
+    """
+    yaw, x0, x1 = rng.uniform(-0.1, 0.1), *LOOKALIKE_SPAN
+    R = look_rotation(heading(yaw, 0.08))
+    speed = (x1 - x0) / max(duration, 1e-9)
+
+    def at(t):
+        return make_transform(R, [x0 + speed * t, 0.04 * math.sin(1.3 * t), PATH_Z])
+    return at
+
+
+LOOKALIKE_SPAN = (-SHIFT / 2 - 2.5, SHIFT / 2 + 1.5)   # from 2.5 m before the first bay's middle to past the twin's
 
 
 def handheld(rng, duration):
@@ -240,4 +262,5 @@ def street(rng, duration):
 
 
 TRAJECTORIES: Dict[str, Callable] = {"forward": forward, "orbit": orbit, "handheld": handheld, "line": line,
-                                     "rotation": rotation, "street": street, "loop": loop}
+                                     "rotation": rotation, "street": street, "loop": loop,
+                                     "lookalike": lookalike}

@@ -1,0 +1,73 @@
+# Copyright 2026 The lightglue_ros authors
+# SPDX-License-Identifier: Apache-2.0
+"""`lightglue-vo run --slam` on the look-alike trap: two identical bays passed once each, so no loop may be accepted.
+
+The `lookalike` trajectory (seed 0, 110 frames at 8 frames/s, 320x240, 256 keypoints) moves sideways along the
+hall past its first bay and, 16 m and 11 s later, past the bay's twin, never coming back. Place recognition finds
+the twin and the verification passes it (the same surfaces, in the same layout): measured 18 candidates verified,
+none refused, 7 loops refused by the drift bound (each would move its keyframe 16 m after 16 m of travel), 0
+accepted. The saved map's keyframes, replayed through backends with the guards turned off one by one, show that it
+is the bounds that hold: without the drift bound the graph check refuses the false loop (6), without that too it is
+accepted (3 edges). Took 170 s on a 2-core CPU heavily loaded by other jobs (about 40 s unloaded).
+"""
+import re
+
+import pytest
+
+from lightglue_ros.cli import main
+
+FRAMES = 110
+
+
+@pytest.fixture(scope="module")
+def trap(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lookalike")
+    assert main(["synth", str(out), "--frames", str(FRAMES), "--size", "320x240", "--trajectory", "lookalike",
+                 "--seed", "0", "--fps", "8"]) == 0
+    (out / "vo.yaml").write_text("resize: 0\nmax_keypoints: 256\ndevice: cpu\n")
+    return out
+
+
+def loops(summary: str):
+    """(accepted, rejected, {reason: count}, candidates verified, refused by verification) of a backend summary."""
+    found = re.search(r"loop closures: (\d+) accepted, (\d+) rejected \((.*?)\); candidates verified (\d+), "
+                      r"refused by verification (\d+)", summary)
+    assert found, summary
+    reasons = {reason: int(count) for reason, count in re.findall(r"([a-z ]+?) (\d+)(?:, |$)", found.group(3))}
+    return int(found.group(1)), int(found.group(2)), reasons, int(found.group(4)), int(found.group(5))
+
+
+def test_no_false_loop_between_look_alike_places_and_the_bounds_are_what_holds(trap, tmp_path, capsys):
+    code = main(["run", str(trap / "rgb"), "--camera-file", str(trap / "camera_info.yaml"), "--config",
+                 str(trap / "vo.yaml"), "--output", str(tmp_path / "trap.txt"), "--gt", str(trap / "groundtruth.txt"),
+                 "--slam", "--save-map", str(tmp_path / "trap.lgrmap")])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    accepted, rejected, reasons, candidates, unverified = loops(printed)
+    assert accepted == 0, printed
+    # A real trap: every candidate is a false one (nothing is revisited), and they pass the verification.
+    assert candidates - unverified >= 5 and reasons.get("out of bounds", 0) >= 3, printed
+
+    # The same keyframes (the saved map) through backends with the guards off: the drift bound, then the graph check.
+    from lightglue_ros.models.matching import FeatureMatcher
+    from lightglue_ros.slam import SlamBackend, SlamConfig, map_file
+    from lightglue_ros.vo.config import VOConfig
+    from lightglue_ros.vo.sources import read_camera_info_yaml
+
+    config = VOConfig(resize=0, max_keypoints=256, device="cpu")
+    matcher = FeatureMatcher.from_config(config)
+    focal = read_camera_info_yaml(trap / "camera_info.yaml").focal
+    _, arrays = map_file.read(tmp_path / "trap.lgrmap")
+
+    def replay(**values):
+        backend = SlamBackend(SlamConfig(**values), matcher, focal, False, config.features)
+        for record in map_file.records_from(arrays, False):
+            backend.add_keyframe(record)
+        return loops(backend.summary())
+
+    # No drift bound (the largest share allowed): the loop agrees over consecutive keyframes, the graph refuses it.
+    accepted, _, reasons, _, _ = replay(max_correction_fraction=10.0)
+    assert accepted == 0 and reasons.get("disagrees with the graph after optimisation", 0) >= 3, reasons
+    # Neither: the false loop goes into the map. The trap is one that only the bounds stop.
+    accepted, _, _, _, _ = replay(max_correction_fraction=10.0, max_loop_error=1000.0)
+    assert accepted >= 3
