@@ -95,7 +95,7 @@ LOOP_TURNS = 1.25
 def lookalike(rng, duration):
     """Sideways along the look-alike hall (`hall.py`), past its first bay and then its twin, in `duration`.
 
-    The camera looks at the far wall (yaw within 6 degrees of it, pitched slightly down) from PATH_Z, bobbing
+    The camera faces the far wall (within 6 degrees of square, pitched slightly down) from PATH_Z, bobbing
     gently, and never comes back: any loop found is false. It runs from LOOKALIKE_SPAN[0] to [1] (20 m) whatever
     the duration (like `loop`): 200 frames at 10 frames/s are 1 m/s. The twins are 0.8 of the duration apart in
     time: a duration of 13 s or more keeps them over `SlamConfig.exclude_recent_s` (10 s) apart.
@@ -109,7 +109,7 @@ def lookalike(rng, duration):
     return at
 
 
-LOOKALIKE_SPAN = (-SHIFT / 2 - 2.5, SHIFT / 2 + 1.5)   # from 2.5 m before the first bay's middle to past the twin's
+LOOKALIKE_SPAN = (-SHIFT / 2 - 2.5, SHIFT / 2 + 1.5)   # 2.5 m before the first bay's middle to 1.5 m past the twin's
 
 
 def handheld(rng, duration):
