@@ -8,9 +8,10 @@ the twin and the verification passes it (the same surfaces, in the same layout):
 none refused, 7 loops refused by the drift bound (each would move its keyframe 16 m after 16 m of travel), 0
 accepted. The saved map's keyframes, replayed through backends with the guards turned off one by one, show that it
 is the bounds that hold: without the drift bound the graph check refuses the false loop (6), without that too it is
-accepted (3 edges). At 640x480 (1024 keypoints, 200 frames) the graph check alone does not hold: 5 of the false
-loop's edges get in (its odometry edges then 11 sigma off); the drift bound is the guard that does. Seeds 1 and 2 alike (19 and 17 verified, 8 and 7 out of bounds; 6 and 6 refused by the graph;
-3 and 3 accepted). Took 62 s on a loaded 2-core CPU (the loop of test_slam_run.py: 101 s in the same run).
+accepted (3 edges). Seeds 1 and 2 alike (19 and 17 verified, 8 and 7 out of bounds; 6 and 6 refused by the graph;
+3 and 3 accepted). At 640x480 (1024 keypoints, 200 frames at 10 frames/s, seed 0) the graph check alone does not
+hold: 5 of the false loop's edges get in (its odometry edges then 11 sigma off); the drift bound is the guard that
+does. Took 62 s on a loaded 2-core CPU (the loop of test_slam_run.py: 101 s in the same run).
 """
 import re
 
