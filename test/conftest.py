@@ -56,3 +56,17 @@ def data_dir() -> Path:
             pytest.fail(f"{reason}; CI must run these tests", pytrace=False)
         pytest.skip(reason)
     return DATA
+
+
+@pytest.fixture(scope="session")
+def small_synthetic(tmp_path_factory):
+    """A function: a `lightglue-vo synth` sequence at 320x240 with the small CPU VO config beside it (vo.yaml)."""
+    from lightglue_ros.cli import main
+
+    def make(trajectory: str, frames: int, seed: int, fps: float) -> Path:
+        out = tmp_path_factory.mktemp(trajectory)
+        assert main(["synth", str(out), "--frames", str(frames), "--size", "320x240", "--trajectory", trajectory,
+                     "--seed", str(seed), "--fps", str(fps)]) == 0
+        (out / "vo.yaml").write_text("resize: 0\nmax_keypoints: 256\ndevice: cpu\n")
+        return out
+    return make

@@ -23,12 +23,8 @@ FRAMES = 80
 
 
 @pytest.fixture(scope="module")
-def trap(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lookalike")
-    assert main(["synth", str(out), "--frames", str(FRAMES), "--size", "320x240", "--trajectory", "lookalike",
-                 "--seed", "0", "--fps", "6"]) == 0
-    (out / "vo.yaml").write_text("resize: 0\nmax_keypoints: 256\ndevice: cpu\n")
-    return out
+def trap(small_synthetic):
+    return small_synthetic("lookalike", FRAMES, seed=0, fps=6)
 
 
 def loops(summary: str):
