@@ -105,7 +105,9 @@ class CameraInput:
         waits_for = {}
         if self.pairing is not False:
             waits_for["camera_info"] = cfg.sync_wait_s
-            if self._first_of_its_size(msg) and self._no_camera_info_fits(msg, cfg):
+            size = (getattr(msg, "width", 0), getattr(msg, "height", 0))  # (0, 0): compressed, known once decoded
+            first_of_its_size, self.image_size = size != self.image_size, size  # the later ones wait behind it
+            if first_of_its_size and self._no_camera_info_fits(size, cfg):
                 waits_for["camera_info"] = max(cfg.sync_wait_s, CAMERA_INFO_GRACE_S)
         if wants_depth:
             self.depths.tolerance_ns = int(cfg.depth_max_stamp_diff_s * 1e9)
@@ -113,18 +115,15 @@ class CameraInput:
             waits_for["depth"] = cfg.sync_wait_s if flowing else min(cfg.sync_wait_s, DEPTH_IDLE_WAIT_S)
         return self._arrivals(self.queue.arrive(stamp_ns(msg.header.stamp), msg, now, waits_for), now)
 
-    def _first_of_its_size(self, msg) -> bool:
-        """The first image, or the first at a new size (the later ones wait behind it in the queue anyway)."""
-        size = (getattr(msg, "width", 0), getattr(msg, "height", 0))  # (0, 0): compressed, known once decoded
-        first, self.image_size = size != self.image_size, size
-        return first
+    def _no_camera_info_fits(self, size: tuple, cfg) -> bool:
+        """Whether the newest CameraInfo (or the `intrinsics` parameter, when none came) cannot serve the image.
 
-    def _no_camera_info_fits(self, msg, cfg) -> bool:
-        """Whether the newest CameraInfo (or the `intrinsics` parameter, when none came) cannot serve this image."""
+        `size`: the image's (width, height), (0, 0) when unknown (compressed): taken to fit.
+        """
         newest = self.camera_infos.buffer.newest()
         if newest is None:
             return not any(cfg.intrinsics)
-        return bool(self.image_size[0]) and (newest.width, newest.height) != self.image_size
+        return bool(size[0]) and (newest.width, newest.height) != size
 
     def on_camera_info(self, msg: CameraInfo, now: float) -> tuple:
         """(its stamp, the images whose pairing is done)."""
