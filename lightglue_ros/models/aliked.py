@@ -19,7 +19,7 @@ aliked-n32; BSD-3 licence, fine for commercial use) load as they are, key for ke
 The full-resolution aggregated map (dim channels) is never built: the score head's first layer is a 1x1
 convolution, which commutes with bilinear upsampling, so each scale is projected to its 8 channels at its own
 resolution first; the descriptor head only reads the unit feature map at a few pixels per keypoint, which
-`features_at` computes from the four scales there. Same numbers as the dense formulation (to float rounding), a
+`FeatureMap` computes from the four scales there. Same numbers as the dense formulation (to float rounding), a
 fraction of the time and memory on a CPU.
 """
 from __future__ import annotations
@@ -46,6 +46,7 @@ CONFIGS = {
 PAD_TO = 32            # the encoder downsamples 32x in total
 MAX_KEYPOINTS = 20000  # cap when no max_num_keypoints is given (official n_limit)
 SOFTMAX_TEMPERATURE = 0.1  # of the soft-argmax refinement (official value)
+NORM_EPS = 1e-12           # F.normalize's, as the official unit feature map
 
 
 def deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
@@ -147,14 +148,15 @@ class SDDH(nn.Module):
         steps = torch.arange(k, device=keypoints.device)
         rows = (corner[:, 1, None] + steps)[:, :, None].expand(n, k, k)
         cols = (corner[:, 0, None] + steps)[:, None, :].expand(n, k, k)
-        patches = features.at(cols.reshape(-1), rows.reshape(-1)).view(n, k, k, -1).permute(0, 3, 1, 2)
+        patches = features.at(cols.reshape(-1), rows.reshape(-1)).view(-1, n, k, k).transpose(0, 1)
         max_offset = max(h, w) / 4.0
         offsets = self.offset_conv(patches).clamp(-max_offset, max_offset)
         offsets = offsets.view(n, 2, self.num_positions).transpose(1, 2)  # N x M x (dx, dy)
-        sampled = features.bilinear((keypoints[:, None] + offsets).reshape(-1, 2))  # N*M x C
-        projected = F.selu(F.linear(sampled, self.sf_conv.weight[:, :, 0, 0]))
+        sampled = features.bilinear((keypoints[:, None] + offsets).reshape(-1, 2))  # C x N*M
+        projected = F.selu(self.sf_conv.weight[:, :, 0, 0] @ sampled)
         # Sum over positions of each position's C x C map: one matrix product over (position, channel).
-        descriptors = projected.view(n, -1) @ self.agg_weights.reshape(-1, self.agg_weights.shape[-1])
+        projected = projected.view(len(projected), n, -1).permute(1, 2, 0).reshape(n, -1)
+        descriptors = projected @ self.agg_weights.reshape(-1, self.agg_weights.shape[-1])
         return F.normalize(descriptors, p=2, dim=1)
 
 
@@ -162,41 +164,58 @@ class FeatureMap:
     """The unit feature map of one image, evaluated only at the pixels asked for.
 
     The map is the L2-normalised concatenation of the four aggregation scales, upsampled to full resolution.
+    Features come channels first (C x N): every step then reads and writes whole rows, and the normalisation of
+    the corners of a bilinear sample folds into its weights (no C x 4N temporary is divided or concatenated).
     """
 
     def __init__(self, levels: list, offset: tuple, size: tuple):
         self.levels = levels        # C_i x h_i x w_i, the first at full (padded) resolution
         self.offset = offset        # (left, top) padding
         self.size = size            # (h, w) of the image
+        self.first = levels[0].reshape(len(levels[0]), -1)
 
-    def at(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Unit features (N x C) at integer pixels (x, y: N, inside the image)."""
-        first = self.levels[0]
-        hp, wp = first.shape[-2:]
+    def scales_at(self, x: torch.Tensor, y: torch.Tensor) -> tuple:
+        """The four scales (each C_i x N) at integer pixels (x, y: N, inside the image) and 1 / their joint norm."""
+        hp, wp = self.levels[0].shape[-2:]
         x, y = x + self.offset[0], y + self.offset[1]
         # Bilinear upsampling with align_corners=True reads a coarse map at x * (w_i - 1) / (W - 1): grid_sample
         # with align_corners=True at the same normalised coordinate.
-        grid = torch.stack((x * (2.0 / (wp - 1)) - 1, y * (2.0 / (hp - 1)) - 1), -1).to(first.dtype)[None, None]
-        parts = [first[:, y, x]] + [F.grid_sample(level[None], grid, mode="bilinear", align_corners=True)[0, :, 0]
-                                    for level in self.levels[1:]]
-        return F.normalize(torch.cat(parts), p=2, dim=0).T
+        grid = torch.stack((x * (2.0 / (wp - 1)) - 1, y * (2.0 / (hp - 1)) - 1), -1).to(self.first.dtype)[None, None]
+        scales = [self.first.index_select(1, y * wp + x)] + [
+            F.grid_sample(level[None], grid, mode="bilinear", align_corners=True)[0, :, 0] for level in self.levels[1:]]
+        # F.normalize's x / max(|x|, eps).
+        inverse_norm = sum((s * s).sum(0) for s in scales).sqrt_().clamp_(min=NORM_EPS).reciprocal_()
+        return scales, inverse_norm
+
+    def at(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Unit features (C x N) at integer pixels (x, y: N, inside the image)."""
+        scales, inverse_norm = self.scales_at(x, y)
+        return torch.cat(scales).mul_(inverse_norm)
 
     def bilinear(self, points: torch.Tensor) -> torch.Tensor:
-        """Features (N x C) interpolated at sub-pixel points (N x 2, x y pixels); outside the image reads zero.
+        """Features (C x N) interpolated at sub-pixel points (N x 2, x y pixels); outside the image reads zero.
 
         As grid_sample of the unit map with align_corners=True and zero padding.
         """
         h, w = self.size
+        n = len(points)
         base = points.floor()
         frac = points - base
-        base = base.long()
-        corners = torch.tensor([[0, 0], [1, 0], [0, 1], [1, 1]], device=points.device)
-        pixels = base[:, None] + corners  # N x 4 x 2
-        weights = torch.where(corners.bool(), frac[:, None], 1 - frac[:, None]).prod(-1)  # N x 4
+        corners = torch.tensor([[0, 0], [1, 0], [0, 1], [1, 1]], device=points.device)[:, None]
+        pixels = base.long() + corners  # 4 x N x 2, corner-major
+        weights = torch.where(corners.bool(), frac, 1 - frac).prod(-1)  # 4 x N
         inside = (pixels[..., 0] >= 0) & (pixels[..., 0] < w) & (pixels[..., 1] >= 0) & (pixels[..., 1] < h)
         pixels = torch.minimum(pixels.clamp(min=0), torch.tensor([w - 1, h - 1], device=points.device))
-        features = self.at(pixels[..., 0].flatten(), pixels[..., 1].flatten()).view(len(points), 4, -1)
-        return (features * (weights * inside)[..., None]).sum(1)
+        scales, inverse_norm = self.scales_at(pixels[..., 0].flatten(), pixels[..., 1].flatten())
+        weights = (weights * inside).flatten().mul_(inverse_norm).view(4, n)
+        sampled = []
+        for scale in scales:
+            scale = scale.view(-1, 4, n)
+            total = scale[:, 0] * weights[0]
+            for corner in range(1, 4):
+                total.addcmul_(scale[:, corner], weights[corner])
+            sampled.append(total)
+        return torch.cat(sampled)
 
 
 def select_keypoints(scores: torch.Tensor, radius: int, threshold: float, max_keypoints: Optional[int],
@@ -297,7 +316,7 @@ class ALIKED(nn.Module):
         """The network's dense part: the onnxruntime backend runs this method as an exported graph.
 
         B x 3 x H x W → score map (B x H x W, in [0, 1]) and the four aggregation scales (B x dim/4 x h_i x w_i,
-        after their 1x1 convolution and SELU, of the padded image; `padding` gives the offset), see `features_at`.
+        after their 1x1 convolution and SELU, of the padded image; `padding` gives the offset), see `FeatureMap`.
         """
         h, w = image.shape[-2:]
         padding = padding_of(h, w)
