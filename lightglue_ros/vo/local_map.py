@@ -25,6 +25,7 @@ from collections import deque
 from typing import Deque, Dict, Optional
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -37,6 +38,18 @@ FIXED_KEYFRAMES = 2  # the oldest of the window: world frame (6 dof) and scale (
 # Descriptors of one point across nearby views score 0.8-0.95, of neighbouring points rarely above 0.7.
 MIN_DESCRIPTOR_SIMILARITY = 0.8
 CANDIDATES = 4       # keypoints within the search radius compared per landmark
+
+
+class _Sum:
+    """Per-item values summed by a fixed target index: `np.add.at` as one sparse product (several times faster)."""
+
+    def __init__(self, index: np.ndarray, size: int):
+        n = len(index)
+        self.size = size
+        self.matrix = csr_matrix((np.ones(n), (index, np.arange(n))), shape=(size, n))
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        return (self.matrix @ values.reshape(len(values), -1)).reshape((self.size,) + values.shape[1:])
 
 
 def _linearise(R, t, X, camera_index, point_index, observed, focal):
@@ -107,10 +120,15 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
     moving = camera_index >= fixed
     both = moving[pair_a] & moving[pair_b]
     pair_a, pair_b = pair_a[both], pair_b[both]
+    # The sums the iterations take, by camera, point and camera pair: their indices stay, so built once.
+    by_camera, by_point = _Sum(camera_index, K), _Sum(point_index, L)
+    by_pair = _Sum(camera_index[pair_a] * K + camera_index[pair_b], K * K)
 
     if baselines is not None:
         baselines = tuple(np.asarray(v, dtype=np.float64).reshape(-1) for v in baselines)
         base_a, base_b = baselines[0].astype(np.int64), baselines[1].astype(np.int64)
+        by_base_a, by_base_b = _Sum(base_a, K), _Sum(base_b, K)
+        by_base_pair = _Sum(np.concatenate([base_a * K + base_b, base_b * K + base_a]), K * K)
 
     def baseline_cost(R, t):
         return float(np.sum(_linearise_baselines(R, t, baselines)[0] ** 2)) if baselines is not None else 0.0
@@ -132,46 +150,35 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
         current = cost(residual, w) + baseline_cost(R, t)
         J_camera = J_camera * moving[:, None, None]
         wJc, wJp = J_camera * w[:, None, None], J_point * w[:, None, None]
-        U = np.zeros((K, 6, 6))
-        np.add.at(U, camera_index, np.einsum("nji,njk->nik", wJc, J_camera))
-        V = np.zeros((L, 3, 3))
-        np.add.at(V, point_index, np.einsum("nji,njk->nik", wJp, J_point))
+        U = by_camera(np.einsum("nji,njk->nik", wJc, J_camera))
+        V = by_point(np.einsum("nji,njk->nik", wJp, J_point))
         W = np.einsum("nji,njk->nik", wJc, J_point)                       # per observation, 6 x 3
-        g_camera = np.zeros((K, 6))
-        np.add.at(g_camera, camera_index, np.einsum("nji,nj->ni", wJc, residual))
-        g_point = np.zeros((L, 3))
-        np.add.at(g_point, point_index, np.einsum("nji,nj->ni", wJp, residual))
+        g_camera = by_camera(np.einsum("nji,nj->ni", wJc, residual))
+        g_point = by_point(np.einsum("nji,nj->ni", wJp, residual))
         coupling = None
         if baselines is not None:
             r_base, J_a, J_b = _linearise_baselines(R, t, baselines)
             J_a, J_b = J_a * (base_a >= fixed)[:, None], J_b * (base_b >= fixed)[:, None]
-            np.add.at(U, base_a, J_a[:, :, None] * J_a[:, None, :])
-            np.add.at(U, base_b, J_b[:, :, None] * J_b[:, None, :])
-            np.add.at(g_camera, base_a, J_a * r_base[:, None])
-            np.add.at(g_camera, base_b, J_b * r_base[:, None])
-            coupling = J_a[:, :, None] * J_b[:, None, :]                   # 6 x 6 per baseline, a-b block
+            U += by_base_a(J_a[:, :, None] * J_a[:, None, :]) + by_base_b(J_b[:, :, None] * J_b[:, None, :])
+            g_camera += by_base_a(J_a * r_base[:, None]) + by_base_b(J_b * r_base[:, None])
+            a_b = J_a[:, :, None] * J_b[:, None, :]                        # 6 x 6 per baseline, a-b block
+            coupling = by_base_pair(np.concatenate([a_b, a_b.transpose(0, 2, 1)])).reshape(K, K, 6, 6)
         while True:
             V_damped = V + damping * (np.diagonal(V, axis1=1, axis2=2)[:, :, None] * np.eye(3) + 1e-9 * np.eye(3))
             V_inv = np.linalg.inv(V_damped)
             Y = W @ V_inv[point_index]                                     # 6 x 3 per observation
-            S = np.zeros((K, K, 6, 6))
-            S[np.arange(K), np.arange(K)] = U + damping * np.diagonal(U, axis1=1, axis2=2)[:, :, None] * np.eye(6)
-            np.add.at(S, (camera_index[pair_a], camera_index[pair_b]),
-                      -Y[pair_a] @ W[pair_b].transpose(0, 2, 1))
+            S = -by_pair(Y[pair_a] @ W[pair_b].transpose(0, 2, 1)).reshape(K, K, 6, 6)
+            S[np.arange(K), np.arange(K)] += U + damping * np.diagonal(U, axis1=1, axis2=2)[:, :, None] * np.eye(6)
             if coupling is not None:
-                np.add.at(S, (base_a, base_b), coupling)
-                np.add.at(S, (base_b, base_a), coupling.transpose(0, 2, 1))
-            rhs = np.zeros((K, 6))
-            np.add.at(rhs, camera_index, np.einsum("nij,nj->ni", Y, g_point[point_index]))
-            rhs -= g_camera
+                S += coupling
+            rhs = by_camera(np.einsum("nij,nj->ni", Y, g_point[point_index])) - g_camera
             S_free = S[fixed:, fixed:].transpose(0, 2, 1, 3).reshape(6 * free, 6 * free)
             try:
                 step_camera = np.zeros((K, 6))
                 step_camera[fixed:] = np.linalg.solve(S_free, rhs[fixed:].ravel()).reshape(free, 6)
             except np.linalg.LinAlgError:
                 return make_transform(R, t), X, np.zeros(len(observed), bool)
-            back = np.zeros((L, 3))
-            np.add.at(back, point_index, np.einsum("nji,nj->ni", W, step_camera[camera_index]))
+            back = by_point(np.einsum("nji,nj->ni", W, step_camera[camera_index]))
             step_point = -np.einsum("nij,nj->ni", V_inv, g_point + back)
             R_new = Rotation.from_rotvec(step_camera[:, :3]).as_matrix() @ R
             t_new, X_new = t + step_camera[:, 3:], X + step_point
