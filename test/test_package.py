@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The package layout users and colcon expect, and dependencies declared from what the code really imports."""
 import ast
+import os
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -213,3 +215,14 @@ def test_install_keeps_a_gpu_environment():
     assert '".[cpu,ros,test]"' in (ROOT / "Makefile").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "pip install -e .[cpu,ros]" in readme and ".[gpu,ros]" in readme and "Jetson" in readme
+
+
+def test_import_makes_openmp_workers_passive_unless_set():
+    """lightglue_ros sets OMP_WAIT_POLICY before torch loads; a value the user set is kept."""
+    probe = "import lightglue_ros, os, torch; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    unset = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert unset.stdout.strip() == "PASSIVE", unset.stderr
+    user = subprocess.run([sys.executable, "-c", probe], env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert user.stdout.strip() == "ACTIVE", user.stderr
