@@ -3,10 +3,11 @@
 """Two-view geometry on synthetic correspondences with a known relative pose (so a known essential matrix)."""
 import numpy as np
 import pytest
+from scipy.optimize._numdiff import approx_derivative
 from scipy.spatial.transform import Rotation
 
-from lightglue_ros.vo.geometry import (angle_between_deg, fit_rotation, relative_pose, rotation_angle_deg,
-                                       sampson_residuals, skew, triangulate)
+from lightglue_ros.vo.geometry import (angle_between_deg, fit_rotation, left_jacobian, relative_pose,
+                                       rotation_angle_deg, sampson_jacobian, sampson_residuals, skew, triangulate)
 from lightglue_ros.vo.scale import (backproject, depth_to_metres, fit_translation, sample_depth,
                                     scale_from_translation_prior)
 
@@ -173,3 +174,19 @@ def test_absolute_pose_from_known_points_with_outliers():
     assert inliers[~outliers].mean() > 0.95 and inliers[outliers].mean() < 0.05
     assert covariance.shape == (6, 6) and np.all(np.linalg.eigvalsh(covariance) > 0)
     assert absolute_pose(X0[:3], x1[:3], FOCAL) is None  # too few points
+
+
+def test_pose_jacobians_match_finite_differences():
+    """The PnP fit's analytic derivatives: Sampson residuals w.r.t. (left rotation, t) and SO(3)'s left Jacobian."""
+    rng = np.random.default_rng(3)
+    R = Rotation.from_rotvec(rng.normal(size=3) * 0.2).as_matrix()
+    t = rng.normal(size=3)
+    x0, x1 = rng.normal(size=(30, 2)) * 0.3, rng.normal(size=(30, 2)) * 0.3
+    for w in (np.zeros(3), rng.normal(size=3) * 0.3):
+        def residuals(p):
+            return sampson_residuals(skew(t + p[3:]) @ Rotation.from_rotvec(p[:3]).as_matrix() @ R, x0, x1)
+
+        expected = approx_derivative(residuals, np.concatenate([w, np.zeros(3)]), method="3-point")
+        analytic = sampson_jacobian(Rotation.from_rotvec(w).as_matrix() @ R, t, x0, x1)
+        analytic[:, :3] = analytic[:, :3] @ left_jacobian(w)
+        assert np.abs(analytic - expected).max() < 1e-7 * np.abs(expected).max()

@@ -73,6 +73,29 @@ def sampson_residuals(E: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarr
     return num / den
 
 
+def sampson_jacobian(R: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """N x 6 derivatives of `sampson_residuals([t]x R, x0, x1)` w.r.t. (rotation on the left of R, t)."""
+    E = skew(t) @ R
+    dE = np.concatenate([skew(t) @ skew(np.eye(3)) @ R, skew(np.eye(3)) @ R])   # 6 x 3 x 3
+    h0, h1 = to_homogeneous(x0), to_homogeneous(x1)
+    Ex0, Etx1 = h0 @ E.T, h1 @ E
+    num = np.sum(h1 * Ex0, axis=1)
+    den = np.sqrt(Ex0[:, 0] ** 2 + Ex0[:, 1] ** 2 + Etx1[:, 0] ** 2 + Etx1[:, 1] ** 2) + 1e-15
+    dEx0, dEtx1 = h0 @ dE.transpose(0, 2, 1), h1 @ dE
+    d_num = np.sum(h1 * dEx0, axis=2)
+    d_den = (np.sum(Ex0[:, :2] * dEx0[..., :2], axis=2) + np.sum(Etx1[:, :2] * dEtx1[..., :2], axis=2)) / den
+    return ((d_num * den - num * d_den) / den ** 2).T
+
+
+def left_jacobian(w: np.ndarray) -> np.ndarray:
+    """SO(3)'s left Jacobian: exp(w + d) = exp(J d) exp(w) to first order in d."""
+    theta = np.linalg.norm(w)
+    W = skew(w)
+    if theta < 1e-8:
+        return np.eye(3) + 0.5 * W
+    return np.eye(3) + (1 - np.cos(theta)) / theta ** 2 * W + (theta - np.sin(theta)) / theta ** 3 * W @ W
+
+
 def tangent_basis(t: np.ndarray) -> np.ndarray:
     """3 x 2 orthonormal basis of the plane orthogonal to the unit vector t."""
     a = np.array([1.0, 0.0, 0.0]) if abs(t[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
@@ -320,6 +343,22 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
         sampson = sampson_residuals(skew(t) @ R, epipolar[0][use_epipolar], epipolar[1][use_epipolar])
         return np.concatenate([reprojection, focal * sampson])
 
+    def jacobian(p):   # analytic: finite differences cost 6 residual evaluations a step
+        X1, R, t = _reprojection(p, R0, t0, points[use_points], x1[use_points])
+        z = X1[:, 2]
+        d_proj = np.zeros((len(z), 2, 3))                   # d(focal * projection) / d(camera point)
+        d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
+        d_proj[:, :, 2] = -focal * X1[:, :2] / z[:, None] ** 2
+        J = d_proj @ np.concatenate([-skew(X1 - t), np.broadcast_to(np.eye(3), (len(z), 3, 3))], axis=2)
+        if whiten is not None:
+            J = whiten[use_points] @ J
+        J = J.reshape(-1, 6)
+        if epipolar is not None:
+            J = np.concatenate([J, focal * sampson_jacobian(R, t, epipolar[0][use_epipolar],
+                                                            epipolar[1][use_epipolar])])
+        J[:, :3] = J[:, :3] @ left_jacobian(p[:3])
+        return J
+
     def errors(p):
         error, X1, R, t = reprojection_errors(p)
         error = np.linalg.norm(error, axis=1)
@@ -331,12 +370,12 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
     # A robust fit over all correspondences finds the inliers; Huber's tail still leans towards the outliers,
     # which are not symmetric (at occlusion edges a keypoint takes the depth of the surface behind, all on one
     # side), so the final fit is plain least squares over the inliers alone.
-    sol = least_squares(residuals, np.zeros(6), method="trf", loss="huber", f_scale=threshold_px, max_nfev=50,
-                        x_scale=1e-2)
+    sol = least_squares(residuals, np.zeros(6), jacobian, method="trf", loss="huber", f_scale=threshold_px,
+                        max_nfev=50, x_scale=1e-2)
     _, use_points, use_epipolar, _, _ = errors(sol.x)
     if use_points.sum() < max(4, min_inliers):
         return None
-    sol = least_squares(residuals, sol.x, method="trf", max_nfev=50, x_scale=1e-2)
+    sol = least_squares(residuals, sol.x, jacobian, method="trf", max_nfev=50, x_scale=1e-2)
     error, inliers, _, R, t = errors(sol.x)
     if inliers.sum() < max(4, min_inliers):
         return None
