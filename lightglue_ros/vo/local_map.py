@@ -99,7 +99,8 @@ def bundle_adjust(T_camera_world: np.ndarray, points: np.ndarray, camera_index: 
     Observation j: point `point_index[j]` seen by camera `camera_index[j]` at normalized coordinates `observed[j]`
     (every point needs two). Levenberg-Marquardt on the reprojection error in pixels; the points are eliminated
     from each step by the Schur complement, so a step costs one 6(K - fixed) square solve. Huber weights find the
-    outliers, then the last iterations weigh the inliers alone (Huber's tail leans towards one-sided outliers).
+    outliers, then the last iterations weigh the inliers alone (Huber's tail leans towards one-sided outliers);
+    each half ends early once a step lowers the cost by less than `CONVERGED` of it.
     `baselines` (a, b, length, sigma: B each) are measured distances between camera centres a and b (wheel
     odometry, metres), each a residual (|c_a - c_b| - length) / sigma weighed like a pixel of reprojection error:
     they hold the scale where the fixed cameras alone would let it drift.
