@@ -7,7 +7,8 @@ is published with every odometry (the identity: no loop in a few frames) and map
 frame; save_map writes a map file the SLAM layer reads back; load_map refuses a truncated file and a foreign one with
 the reason, and the node keeps tracking; load_map of the saved map switches to localisation in it, and the frames
 the map was made of, sent again, relocalise the camera in it (map -> odom published again, the pose where the first
-session had it).
+session had it). A loss within a run (black frames while the camera turns on): map -> odom carries on through it and
+takes the relocalisation of the keyframes after the re-initialisation.
 """
 import time
 
@@ -19,10 +20,13 @@ from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from nav_msgs.msg import Path as PathMsg
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from scipy.spatial.transform import Rotation
 from std_srvs.srv import Trigger
 
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.slam.map_file import read
+from lightglue_ros.slam.sim3 import rotation_deg
+from lightglue_ros.vo.evaluation import interpolate_poses, load_groundtruth
 from ros_helpers import Peer, call, camera_info, domain_id, set_parameter, stamp_msg, start_node, stop_node
 
 DOMAIN_ID = domain_id(90)
@@ -47,6 +51,17 @@ def tum_frames(data_dir, count):
     return frames, intrinsics
 
 
+def send(peer, frame, intrinsics, stamp, image=None):
+    """Publish a frame (its image, or `image` instead) with its depth and camera_info; wait for its odometry."""
+    header_stamp = stamp_msg(stamp)
+    _, bgr, depth = frame
+    peer.depth_pub.publish(numpy_to_image(depth, "32FC1", header_stamp, "camera"))
+    peer.publish(numpy_to_image(bgr if image is None else image, "bgr8", header_stamp, "camera"),
+                 camera_info(intrinsics, *SIZE, header_stamp))
+    count = len(peer.received["odom"]) + 1
+    assert len(peer.wait("odom", count, timeout=120)) == count, f"no odometry for the frame at {stamp}"
+
+
 def test_slam_node_map_odom_save_load(data_dir, tmp_path):
     from tf2_msgs.msg import TFMessage  # a ROS install's, else the one conftest.py builds
 
@@ -61,14 +76,8 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
     map_path = tmp_path / "office.lgrmap"
     node = start_node(DOMAIN_ID, tmp_path, slam=True, map_file=str(map_path))
 
-    def send(i, stamp):
-        header_stamp = stamp_msg(stamp)
-        _, bgr, depth = frames[i]
-        peer.depth_pub.publish(numpy_to_image(depth, "32FC1", header_stamp, "camera"))
-        peer.publish(numpy_to_image(bgr, "bgr8", header_stamp, "camera"), camera_info(intrinsics, *SIZE,
-                                                                                      header_stamp))
-        count = len(peer.received["odom"]) + 1
-        assert len(peer.wait("odom", count, timeout=120)) == count, f"no odometry for frame {i}"
+    def send_frame(i, stamp):
+        send(peer, frames[i], intrinsics, stamp)
 
     try:
         peer.wait_for_node(node)
@@ -77,12 +86,12 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         peer.info_pub.publish(camera_info(intrinsics, *SIZE, stamp_msg(frames[0][0])))
         time.sleep(0.3)
         for i in range(FRAMES):
-            send(i, frames[i][0])
+            send_frame(i, frames[i][0])
         peer.wait("status", FRAMES, timeout=10)
         deadline = time.monotonic() + 30   # the backend's thread takes the keyframes in its own time
         while time.monotonic() < deadline and peer.statuses()[-1]["slam"]["keyframes"] < 1:
             time.sleep(0.5)
-            send(FRAMES - 1, frames[FRAMES - 1][0] + 0.01 * len(peer.received["odom"]))  # a status with it
+            send_frame(FRAMES - 1, frames[FRAMES - 1][0] + 0.01 * len(peer.received["odom"]))  # a status with it
         time.sleep(0.5)   # the last map_pose and /tf
         status = peer.statuses()[-1]
         states = [s["state"] for s in peer.statuses()]   # fr1/rpy turns fast: a re-initialisation may come
@@ -128,7 +137,7 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
                 response.message
         before = len(peer.received["odom"])
         for i in range(FRAMES, FRAMES + 2):
-            send(i, frames[i][0] + 1.0)
+            send_frame(i, frames[i][0] + 1.0)
         assert len(peer.received["odom"]) == before + 2
         slam = peer.statuses()[-1]["slam"]
         assert slam["mode"] == "mapping" and slam["localised"], slam   # still in the map it had
@@ -139,7 +148,7 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         assert response.success and "localising" in response.message, response.message
         loaded = len(peer.received["odom"])
         for i in range(FRAMES + 2, FRAMES + 4):
-            send(i, frames[i][0] + 1.0)
+            send_frame(i, frames[i][0] + 1.0)
         time.sleep(0.5)
         slam = peer.statuses()[-1]["slam"]
         assert slam["mode"] == "localisation" and slam["map_file"] == str(map_path), slam
@@ -153,10 +162,10 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         revisit = len(peer.received["odom"])
         deadline = time.monotonic() + 60
         for i in range(FRAMES):
-            send(i, frames[i][0] + 2.0)
+            send_frame(i, frames[i][0] + 2.0)
         while not peer.statuses()[-1]["slam"]["localised"] and time.monotonic() < deadline:
             time.sleep(0.5)
-            send(FRAMES - 1, frames[FRAMES - 1][0] + 2.0 + 0.01 * len(peer.received["odom"]))
+            send_frame(FRAMES - 1, frames[FRAMES - 1][0] + 2.0 + 0.01 * len(peer.received["odom"]))
         time.sleep(0.5)
         slam = peer.statuses()[-1]["slam"]
         print("relocalisation:", slam, "observe_ms:", [s["slam"]["observe_ms"] for s in peer.statuses()])
@@ -183,7 +192,7 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         peer.wait_for_node(node)
         while peer.depth_pub.get_subscription_count() == 0:
             time.sleep(0.1)
-        send(0, frames[0][0])
+        send_frame(0, frames[0][0])
         peer.wait("status", 1, timeout=10)
         slam = peer.statuses()[-1]["slam"]
         assert slam["mode"] == "localisation" and slam["map_file"] == str(map_path), slam
@@ -194,7 +203,7 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         deadline = time.monotonic() + 30
         i = 1
         while peer.statuses()[-1]["slam"]["keyframes"] <= before and time.monotonic() < deadline:
-            send(i % FRAMES, frames[0][0] + 0.1 * i)
+            send_frame(i % FRAMES, frames[0][0] + 0.1 * i)
             i += 1
             time.sleep(0.3)
         assert peer.statuses()[-1]["slam"]["keyframes"] > before, peer.statuses()[-1]["slam"]
@@ -204,6 +213,64 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         peer.close()
     assert f"SLAM backend started (metric, SE(3)): localising in {map_path}" in log, log[-3000:]
     assert "models released" in log and "Traceback" not in log, log[-3000:]
+
+
+def test_slam_node_relocalises_after_a_loss(data_dir, tmp_path):
+    """As test_slam_loss.py (the same frames): 52-61 black while the camera turns on (60 degrees); LOST, then on again.
+
+    The keyframes after the re-initialisation are a new session: map -> odom goes on with the correction it had (status
+    says not localised), then takes the relocalisation: the map pose turned across the loss as the camera did, the
+    odometry did not.
+    """
+    count, blank = 72, range(52, 62)
+    frames, intrinsics = tum_frames(data_dir, count)
+    stamps, poses = load_groundtruth(data_dir / "tum_fr1_rpy" / "groundtruth.txt")
+    truth = interpolate_poses(stamps, poses, np.array([f[0] for f in frames]))
+    peer = Peer(DOMAIN_ID, record=("odom", "status"))
+    map_poses = []
+    peer.node.create_subscription(PoseStamped, "map_pose", map_poses.append, QoSProfile(depth=200))
+    node = start_node(DOMAIN_ID, tmp_path, slam=True)
+    try:
+        peer.wait_for_node(node)
+        while peer.depth_pub.get_subscription_count() == 0:   # the first frame has its depth
+            time.sleep(0.1)
+        peer.info_pub.publish(camera_info(intrinsics, *SIZE, stamp_msg(frames[0][0])))
+        time.sleep(0.3)
+        for i, frame in enumerate(frames):
+            send(peer, frame, intrinsics, frame[0], np.zeros_like(frame[1]) if i in blank else None)
+        deadline = time.monotonic() + 60   # the backend's thread takes the keyframes in its own time
+        k = 0
+        while not peer.statuses()[-1]["slam"]["localised"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+            k += 1
+            send(peer, frames[-1], intrinsics, frames[-1][0] + 0.01 * k)
+        time.sleep(0.5)   # the last map_pose
+    finally:
+        log = stop_node(node, tmp_path)
+        peer.close()
+    assert "Traceback" not in log, log[-4000:]
+    statuses = peer.statuses()
+    assert "LOST" in [s["state"] for s in statuses[:count]]
+    lost = next(s for s in statuses if s["slam"]["session"] == 1)   # the re-initialisation's frame
+    assert not lost["slam"]["localised"], lost["slam"]
+    slam = statuses[-1]["slam"]
+    print("after the loss:", slam)
+    assert slam["localised"] and slam["session"] == 1 and slam["relocalisations"] == 1, slam
+    # map_pose with every odometry from the first keyframe on, through the loss.
+    by_stamp = {(p.header.stamp.sec, p.header.stamp.nanosec): p.pose.orientation for p in map_poses}
+    odom = {(m.header.stamp.sec, m.header.stamp.nanosec): m.pose.pose.orientation for m in peer.received["odom"]}
+    keys = [(stamp_msg(f[0]).sec, stamp_msg(f[0]).nanosec) for f in frames]
+    assert all(key in by_stamp for key in keys[blank[0] - 1:]), "map_pose missing during the loss"
+
+    def turn(orientations, a, b) -> float:   # degrees between two orientations (axes conventions cancel)
+        R = [Rotation.from_quat([o.x, o.y, o.z, o.w]).as_matrix() for o in (orientations[a], orientations[b])]
+        return rotation_deg(R[0].T @ R[1])
+    final = max(by_stamp)   # the newest map_pose (of the last frame, sent again): after the relocalisation
+    true_turn = rotation_deg(truth[blank[0] - 1, :3, :3].T @ truth[-1, :3, :3])
+    print(f"turn from frame {blank[0] - 1} to the end: true {true_turn:.1f}, map_pose "
+          f"{turn(by_stamp, keys[blank[0] - 1], final):.1f}, odom {turn(odom, keys[blank[0] - 1], final):.1f} deg")
+    assert abs(turn(by_stamp, keys[blank[0] - 1], final) - true_turn) < 5
+    assert abs(turn(odom, keys[blank[0] - 1], final) - true_turn) > 20
 
 
 def test_slam_node_refuses_a_foreign_map_at_configure(tmp_path):

@@ -17,7 +17,9 @@ rotation deg/100 m over 100-800 m segments, or over 10-80 % of a path of 100 m o
 `--slam` adds the SLAM backend (`lightglue_ros.slam`): loop closures correct the trajectory, and every frame's
 final, loop-corrected pose is written; `--save-map FILE` keeps the map, `--load-map FILE` starts in a saved one:
 the poses are then in that map's frame and scale, and only the frames localised in it are written (a summary line
-says how many). `--start-frame N` skips the source's first N frames (e.g. to run a sequence's second half alone).
+says how many). After a loss the tracker's re-initialised keyframes are relocalised in the map (`slam/link.py`);
+frames never relocalised are written with the correction the map had at the loss (a summary line says how many).
+`--start-frame N` skips the source's first N frames (e.g. to run a sequence's second half alone).
 
 Wheel odometry makes a monocular run metric: `--wheel-odom FILE` (TUM, the base's poses in the wheel odometry
 frame; `--base-from-camera` the camera's mounting on the base), or `--simulate-wheel-odom SCALE_ERR,NOISE[,SEED]`,
@@ -345,9 +347,10 @@ def finish_slam(args, link):
     db = backend.database
     print(f"map: {len(db)} keyframes, {db.nbytes / max(len(db), 1) / 1024:.1f} KiB per keyframe in memory, "
           f"place recognition {backend.index.nbytes / 1024 ** 2:.1f} MiB")
-    if args.load_map is not None:
+    if args.load_map is not None or not localised.all():   # after a loss: the frames never relocalised
         print(f"localised in the map: {int(localised.sum())} of {len(localised)} frames "
               f"({100 * localised.mean():.1f} %)")
+    if args.load_map is not None:
         stamps, poses = stamps[localised], poses[localised]
     if args.save_map is not None:
         size = backend.save(args.save_map)

@@ -7,7 +7,10 @@ map -> odom; the identity while mapping until a loop closes), `map_pose` (geomet
 the map frame) and `map_path` (nav_msgs/Path of those, as published: earlier poses are not re-corrected;
 published only while subscribed), a `slam` entry in `status` and a `vo_node: slam` entry in `/diagnostics` (loop
 closures accepted and rejected, with the reasons). In localisation mode (a loaded map) neither TF nor map_pose is
-published until the camera is relocalised in the map: there is no map -> odom to give before.
+published until the camera is relocalised in the map: there is no map -> odom to give before. After the tracker
+re-initialised from a loss, its keyframes are relocalised in the map (`slam/link.py`): until then map -> odom keeps
+the correction it had at the loss (odom carries on from the pose held there), `status.slam.localised` is false and
+the diagnostic warns; `relocalisations` counts the sessions localised in the map, `session` is the current one.
 
 Services (std_srvs/Trigger, the map path from the `map_file` parameter: set it, then call): `save_map` writes the
 map there; `load_map` loads it and localises in it (a new session: the next keyframes are looked up in the map; odom
@@ -244,11 +247,13 @@ class SlamSide:
         values = {"mode": "localisation" if self.loaded_map or self.pending_map else "mapping",
                   "map_file": self.loaded_map or self.pending_map, "map_error": self.map_error}
         if backend is None:
-            return {**values, "localised": False, "keyframes": 0, "accepted": 0, "rejected": 0}
+            return {**values, "localised": False, "keyframes": 0, "accepted": 0, "rejected": 0, "session": 0,
+                    "relocalisations": 0}
         s = backend.stats
         ms = s.keyframe_ms[-50:]
         return {**values, "localised": bool(backend.localised.get(backend.session)),
                 "keyframes": len(backend.database), "accepted": s.accepted, "rejected": s.rejected,
+                "session": backend.session, "relocalisations": s.relocalisations,
                 "rejected_reasons": dict(s.reasons), "candidates": s.candidates, "backlog": backend.backlog,
                 "keyframe_ms": round(float(np.mean(ms)), 1) if ms else None, "observe_ms": round(self.observe_ms, 2),
                 "error": None if backend.error is None else f"{type(backend.error).__name__}: {backend.error}"}
@@ -264,7 +269,7 @@ class SlamSide:
         elif not values["localised"]:
             status.level = DiagnosticStatus.WARN
             status.message = f"not localised in {values['map_file']}" if values["mode"] == "localisation" else \
-                "no keyframe yet"
+                "relocalising after a loss" if values["session"] else "no keyframe yet"
         else:
             status.level = DiagnosticStatus.OK
             status.message = f"{values['mode']}: loop closures {values['accepted']} accepted, " \

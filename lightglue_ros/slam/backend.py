@@ -19,8 +19,9 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
 A refused one counts as rejected; the accepted ones are edges of the graph. A session that is not in the map yet
-(a run started on a loaded map) is localised by its first accepted loop: its keyframes move into the map frame by
-that correction and the map's own keyframes stay fixed, so poses come out in the saved map's frame and scale.
+(a run started on a loaded map, or the keyframes after the tracker re-initialised from a loss: `new_session`) is
+localised by its first accepted loop (a relocalisation): its keyframes move into the map frame by that correction
+and it joins the graph (a loaded map's own keyframes stay fixed, so poses come out in the saved map's frame and scale).
 """
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ class LoopStats:
     reasons: Dict[str, int] = field(default_factory=dict)
     keyframe_ms: List[float] = field(default_factory=list)
     optimisations: int = 0
+    relocalisations: int = 0         # sessions localised in the map by a loop (a loaded map, or after a loss)
 
     def refuse(self, reason: str, count: int = 1) -> None:
         self.rejected += count
@@ -81,6 +83,7 @@ class SlamBackend:
         self.next_loop = 0
         self.run: List[Detection] = []                   # the current run of agreeing detections
         self.run_accepted = False                        # the run already closed its loop: agreeing ones join it
+        self.run_session = 0                             # the session of the run's query keyframes
         self.gap = 0
         self.anchor_path: Dict[int, float] = {}          # session -> path length at its last accepted loop
         self._corrections: Dict[int, np.ndarray] = {}    # keyframe id -> S_map_odom (read without a lock)
@@ -137,11 +140,14 @@ class SlamBackend:
         return None if C is None else rigid(C @ T_odom_camera)
 
     def new_session(self) -> int:
-        """Start a new odometry session (a run on a loaded map): not in the map until a loop localises it."""
+        """Start a new odometry session (a run on a loaded map, the tracker re-initialised after a loss).
+
+        Its keyframes are not chained to the previous session's (no odometry edge) and it is not in the map until a
+        loop localises it.
+        """
         with self._lock:
             self.session = max(self.localised) + 1
             self.localised[self.session] = False
-            self.run, self.run_accepted, self.gap = [], False, 0
         return self.session
 
     # --- the work --------------------------------------------------------------------------------------------
@@ -160,6 +166,8 @@ class SlamBackend:
     def _process(self, record: KeyframeRecord) -> None:
         start = time.perf_counter()
         with self._lock:
+            if record.session != self.run_session:   # a run of loops never spans sessions (queued keyframes: here)
+                self.run, self.run_accepted, self.gap, self.run_session = [], False, 0, record.session
             self._insert(record)
             waiting = bool(self.index.pending)
             vector = self.index.add(record.id, record.descriptors)
@@ -324,6 +332,7 @@ class SlamBackend:
             self.run, self.run_accepted, self.gap = [], False, 0
             return
         self.stats.accepted += len(detections)
+        self.stats.relocalisations += relocalising
         self.localised[query_session] = True
         self.anchor_path[query_session] = self.database.path[detections[-1].measurement.query_id]
         self.run_accepted = True
@@ -399,4 +408,5 @@ class SlamBackend:
         ms = np.array(s.keyframe_ms) if s.keyframe_ms else np.zeros(1)
         return (f"loop closures: {s.accepted} accepted, {s.rejected} rejected ({reasons}); candidates verified "
                 f"{s.candidates}, refused by verification {s.unverified}; keyframes {len(self.database)}, "
-                f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}")
+                f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}, "
+                f"relocalisations {s.relocalisations} ({len(self.localised)} sessions)")

@@ -8,6 +8,12 @@ keypoints and descriptors to the CPU while its encoding still exists (the local 
 keyframes are handed over only once the local bundle adjustment no longer moves them (`local_map_keyframes` newer
 ones), with their pose and points as adjusted; metric ones at once. The backend's corrections then map each frame's
 odometry pose to the map frame through the keyframe it was tracked against.
+
+When a LOST tracker re-initialises (`FrameResult.reinitialised`), its pose across the loss is a guess (held at the
+last good one) and a monocular scale starts over: its keyframes from then on are a new backend session, relocalised
+in the map by place recognition and verification as a run on a loaded map is, not chained to the keyframes before.
+The odometry stays continuous; until the session is relocalised its frames take the correction the map had at the
+loss (the map pose carries on from there, as the odometry does, rather than stopping), and then their own.
 """
 from __future__ import annotations
 
@@ -30,7 +36,9 @@ class TrackerLink:
         self._last = None                                   # the last keyframe object registered
         self._ids: Dict[int, int] = {}                      # tracker keyframe id -> database id
         self._pending: Deque[Tuple[object, int, np.ndarray]] = deque()   # (keyframe, database id, descriptors)
-        self.frames: List[Tuple[float, np.ndarray, int]] = []            # (stamp, T_odom_camera, database id)
+        self._held: Optional[int] = None                    # database id whose correction holds until relocalised
+        # (stamp, T_odom_camera, database id, held id): the held id's correction while the id's session is not localised
+        self.frames: List[Tuple[float, np.ndarray, int, Optional[int]]] = []
 
     @property
     def settle(self) -> int:
@@ -39,6 +47,8 @@ class TrackerLink:
 
     def observe(self, result) -> None:
         keyframe = self.tracker.keyframe
+        if result.reinitialised and self._last is not None:
+            self._new_session()
         if keyframe is not None and keyframe is not self._last and keyframe.encoded is not None:
             self._register(keyframe)
         if self._last is None:
@@ -48,7 +58,15 @@ class TrackerLink:
             key = self._ids[self._last.id]
         if not self.keep_frames:
             self.frames.clear()
-        self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key))
+        self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key, self._held))
+
+    def _new_session(self) -> None:
+        """The keyframes before the loss go to the backend as they are; the next ones into a new session."""
+        while self._pending:
+            self._hand_over(*self._pending.popleft())
+        if self.backend.localised.get(self.backend.session):   # else the correction held before still holds
+            self._held = self._ids[self._last.id]
+        self.backend.new_session()
 
     def _register(self, keyframe) -> None:
         self._last = keyframe
@@ -78,16 +96,19 @@ class TrackerLink:
         return self.backend.corrected_pose(key, T_odom_camera)
 
     def map_pose(self) -> Optional[np.ndarray]:
-        """The latest observed frame's camera pose in the map frame (None until its session is localised).
+        """The latest observed frame's camera pose in the map frame (None while no correction applies).
 
-        A frame whose keyframe is still settling takes the correction of the newest keyframe the backend has.
+        A frame whose keyframe is still settling takes the correction of the newest keyframe the backend has; one of
+        a session not localised after a loss the correction held from before it; one of a run on a loaded map none.
         """
         if not self.frames:
             return None
-        _, T, key = self.frames[-1]
+        _, T, key, held = self.frames[-1]
         C = self.backend.correction(key)
         if C is None:
             C = self.backend.latest_correction()
+        if C is None and held is not None:
+            C = self.backend.correction(held)
         return None if C is None else rigid(C @ T)
 
     def map_from_odom(self) -> Optional[np.ndarray]:
@@ -100,11 +121,16 @@ class TrackerLink:
         return None if pose is None else pose @ np.linalg.inv(self.frames[-1][1])
 
     def trajectory(self):
-        """(stamps, poses, localised bool per frame): every frame's final pose in the map frame."""
+        """(stamps, poses, localised bool per frame): every frame's final pose in the map frame.
+
+        A frame never localised keeps its odometry pose, or after a loss takes the correction held from before it.
+        """
         stamps, poses, localised = [], [], []
-        for stamp, T, key in self.frames:
+        for stamp, T, key, held in self.frames:
             C = self.backend.correction(key)
             stamps.append(stamp)
             localised.append(C is not None)
+            if C is None and held is not None:
+                C = self.backend.correction(held)
             poses.append(rigid(C @ T) if C is not None else T)
         return np.array(stamps), np.stack(poses), np.array(localised)

@@ -24,7 +24,8 @@ States: INITIALIZING (monocular scale not yet fixed; rotation-only updates), TRA
 observable or the frame failed: rotation-only update or pose held), LOST (`lost_after_failures` consecutive
 failures: the pose stays at the last good one). While frames fail, the latest one is kept as a candidate keyframe
 at the last good pose; once LOST, a frame that matches neither the keyframe nor the candidate replaces the candidate,
-and a frame that matches the candidate re-initialises there, so the trajectory continues without a jump.
+and a frame that matches the candidate re-initialises there, so the trajectory continues without a jump
+(`FrameResult.reinitialised`: the motion during the loss is not in it, and a monocular scale starts over).
 
 Units (`FrameResult.scale`): metres with depth images, or monocular with a translation prior (wheel odometry, the
 distance travelled per frame: it fixes the initialisation's unit, each frame's distance from its keyframe, and the
@@ -88,6 +89,8 @@ class FrameResult:
     scale: str = RELATIVE_SCALE         # the trajectory's units: METRIC_DEPTH, METRIC_PRIOR or RELATIVE_SCALE
     prior_used: bool = False            # the translation prior given set this frame's translation
     prior_reason: str = ""              # why a translation prior given was not used ('' when it was, or none)
+    # This frame re-initialised a LOST tracker on the candidate keyframe: the pose across the loss is the held one
+    reinitialised: bool = False
 
     @property
     def metric(self) -> bool:
@@ -326,6 +329,7 @@ class Tracker:
         # The pair's keyframe is the candidate when a LOST tracker re-initialises: it sits at the last good pose,
         # so the trajectory continues without a jump.
         keyframe = pair.keyframe
+        reinitialised = keyframe is self.candidate
         self.keyframe, self.candidate, self.failures = keyframe, None, 0
         if hypothesis.refines_points:
             with wall_timer(timings, "geometry"):
@@ -349,7 +353,7 @@ class Tracker:
                 self.state = TrackingState.TRACKING
             self.prior_since_keyframe = 0.0
         return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
-                            reason=reason or hypothesis.reason)
+                            reason=reason or hypothesis.reason, reinitialised=reinitialised)
 
     # --- points and keyframes ----------------------------------------------------------------------------------
     def _refine_points(self, pair: MatchedPair, hypothesis: PoseHypothesis) -> None:
@@ -423,7 +427,7 @@ class Tracker:
 
     # --- output ------------------------------------------------------------------------------------------------
     def _result(self, frame: Frame, pair: Optional[MatchedPair], hypothesis: Optional[PoseHypothesis], timings: dict,
-                start: float, is_keyframe: bool, reason: str) -> FrameResult:
+                start: float, is_keyframe: bool, reason: str, reinitialised: bool = False) -> FrameResult:
         match = pair.match if pair is not None else None
         keyframe = pair.keyframe if pair is not None else self.keyframe
         if match is not None:
@@ -446,4 +450,4 @@ class Tracker:
             relative_covariance=self.covariance - keyframe.covariance,
             scale=METRIC_DEPTH if keyframe.metric else METRIC_PRIOR if self.prior_scale else RELATIVE_SCALE,
             prior_used=bool(hypothesis is not None and hypothesis.ok and hypothesis.prior_used),
-            prior_reason=hypothesis.prior_reason if hypothesis is not None else "")
+            prior_reason=hypothesis.prior_reason if hypothesis is not None else "", reinitialised=reinitialised)
