@@ -51,6 +51,15 @@ def tum_frames(data_dir, count):
     return frames, intrinsics
 
 
+def wait_until_ready(peer, node, intrinsics, first_stamp):
+    """The node up and subscribed to depth (the first frame has its depth), its CameraInfo sent."""
+    peer.wait_for_node(node)
+    while peer.depth_pub.get_subscription_count() == 0:
+        time.sleep(0.1)
+    peer.info_pub.publish(camera_info(intrinsics, *SIZE, stamp_msg(first_stamp)))
+    time.sleep(0.3)
+
+
 def send(peer, frame, intrinsics, stamp, image=None):
     """Publish a frame (its image, or `image` instead) with its depth and camera_info; wait for its odometry."""
     header_stamp = stamp_msg(stamp)
@@ -80,11 +89,7 @@ def test_slam_node_map_odom_save_load(data_dir, tmp_path):
         send(peer, frames[i], intrinsics, stamp)
 
     try:
-        peer.wait_for_node(node)
-        while peer.depth_pub.get_subscription_count() == 0:   # the first frame has its depth
-            time.sleep(0.1)
-        peer.info_pub.publish(camera_info(intrinsics, *SIZE, stamp_msg(frames[0][0])))
-        time.sleep(0.3)
+        wait_until_ready(peer, node, intrinsics, frames[0][0])
         for i in range(FRAMES):
             send_frame(i, frames[i][0])
         peer.wait("status", FRAMES, timeout=10)
@@ -231,11 +236,7 @@ def test_slam_node_relocalises_after_a_loss(data_dir, tmp_path):
     peer.node.create_subscription(PoseStamped, "map_pose", map_poses.append, QoSProfile(depth=200))
     node = start_node(DOMAIN_ID, tmp_path, slam=True)
     try:
-        peer.wait_for_node(node)
-        while peer.depth_pub.get_subscription_count() == 0:   # the first frame has its depth
-            time.sleep(0.1)
-        peer.info_pub.publish(camera_info(intrinsics, *SIZE, stamp_msg(frames[0][0])))
-        time.sleep(0.3)
+        wait_until_ready(peer, node, intrinsics, frames[0][0])
         for i, frame in enumerate(frames):
             send(peer, frame, intrinsics, frame[0], np.zeros_like(frame[1]) if i in blank else None)
         deadline = time.monotonic() + 60   # the backend's thread takes the keyframes in its own time
