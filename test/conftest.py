@@ -58,6 +58,26 @@ def data_dir() -> Path:
     return DATA
 
 
+def tum_rpy_frames(data_dir: Path, count: int, size=(320, 240)):
+    """The first `count` frames of tum_fr1_rpy at `size` (CI-sized), and its camera.
+
+    Returns [(stamp, bgr, depth in metres)] and camera.txt's values with the intrinsics scaled to `size` (the distortion
+    as it is).
+    """
+    import cv2
+    import numpy as np
+
+    root = data_dir / "tum_fr1_rpy"
+    values = [float(v) for v in (root / "camera.txt").read_text().split()]
+    scale = size[0] / 640.0
+    rows = [line.split() for line in (root / "associations.txt").read_text().splitlines()
+            if line and not line.startswith("#")][:count]
+    frames = [(float(stamp), cv2.resize(cv2.imread(str(root / rgb)), size, interpolation=cv2.INTER_AREA),
+               cv2.resize(cv2.imread(str(root / depth), cv2.IMREAD_UNCHANGED), size, interpolation=cv2.INTER_NEAREST)
+               .astype(np.float32) / 5000.0) for stamp, rgb, _, depth in rows]
+    return frames, [v * scale for v in values[:4]] + values[4:]
+
+
 @pytest.fixture(scope="session")
 def small_synthetic(tmp_path_factory):
     """A function: a `lightglue-vo synth` sequence at 320x240 with the small CPU VO config beside it (vo.yaml)."""

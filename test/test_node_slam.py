@@ -12,7 +12,6 @@ takes the relocalisation of the keyframes after the re-initialisation.
 """
 import time
 
-import cv2
 import numpy as np
 import pytest
 from geometry_msgs.msg import PoseStamped
@@ -23,6 +22,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from scipy.spatial.transform import Rotation
 from std_srvs.srv import Trigger
 
+from conftest import tum_rpy_frames
 from lightglue_ros.ros.image_conversion import numpy_to_image
 from lightglue_ros.slam.map_file import read
 from lightglue_ros.slam.sim3 import rotation_deg
@@ -37,18 +37,6 @@ SIZE = (320, 240)
 def transition(peer, transition_id) -> bool:
     return call(peer, ChangeState, "/vo_node/change_state",
                 ChangeState.Request(transition=Transition(id=transition_id))).success
-
-
-def tum_frames(data_dir, count):
-    """(stamp, bgr, depth in metres) of the first frames of tum_fr1_rpy at half size (CI-sized), its intrinsics."""
-    root = data_dir / "tum_fr1_rpy"
-    intrinsics = tuple(float(v) * 0.5 for v in (root / "camera.txt").read_text().split()[:4])
-    rows = [line.split() for line in (root / "associations.txt").read_text().splitlines()
-            if line and not line.startswith("#")][:count]
-    frames = [(float(stamp), cv2.resize(cv2.imread(str(root / rgb)), SIZE, interpolation=cv2.INTER_AREA),
-               cv2.resize(cv2.imread(str(root / depth), cv2.IMREAD_UNCHANGED), SIZE, interpolation=cv2.INTER_NEAREST)
-               .astype(np.float32) / 5000.0) for stamp, rgb, _, depth in rows]
-    return frames, intrinsics
 
 
 def wait_until_ready(peer, node, intrinsics, first_stamp):
@@ -74,7 +62,8 @@ def send(peer, frame, intrinsics, stamp, image=None):
 def test_slam_node_map_odom_save_load(data_dir, tmp_path):
     from tf2_msgs.msg import TFMessage  # a ROS install's, else the one conftest.py builds
 
-    frames, intrinsics = tum_frames(data_dir, FRAMES + 4)
+    frames, values = tum_rpy_frames(data_dir, FRAMES + 4)
+    intrinsics = tuple(values[:4])
     peer = Peer(DOMAIN_ID, record=("odom", "status", "/diagnostics"))
     transforms, poses = [], []
     peer.node.create_subscription(TFMessage, "/tf", transforms.append,
@@ -228,7 +217,8 @@ def test_slam_node_relocalises_after_a_loss(data_dir, tmp_path):
     odometry did not.
     """
     count, blank = 72, range(52, 62)
-    frames, intrinsics = tum_frames(data_dir, count)
+    frames, values = tum_rpy_frames(data_dir, count)
+    intrinsics = tuple(values[:4])
     stamps, poses = load_groundtruth(data_dir / "tum_fr1_rpy" / "groundtruth.txt")
     truth = interpolate_poses(stamps, poses, np.array([f[0] for f in frames]))
     peer = Peer(DOMAIN_ID, record=("odom", "status"))

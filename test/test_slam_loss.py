@@ -10,10 +10,10 @@ CPU, loaded by other jobs: 70 s): re-initialised at frame 63, every frame from 6
 after the alignment of the frames before the loss median 1.45 degrees, max 1.83 (before this, an odometry edge
 chained the keyframes across the loss and nothing corrected them: median 55.4 degrees).
 """
-import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from conftest import tum_rpy_frames
 from lightglue_ros.slam import SlamBackend, SlamConfig, TrackerLink
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.evaluation import interpolate_poses, load_groundtruth
@@ -24,18 +24,11 @@ FRAMES, BLANK = 80, range(52, 62)
 SIZE = (320, 240)
 
 
-def tum_frames(folder):
-    """(stamp, bgr, depth in metres) at 320x240, the camera scaled to it, and the true poses at the frames."""
-    rows = [line.split() for line in (folder / "associations.txt").read_text().splitlines()
-            if line and not line.startswith("#")][:FRAMES]
-    values = [float(v) for v in (folder / "camera.txt").read_text().split()]
-    camera = camera_from_values([v * 0.5 for v in values[:4]] + values[4:], *SIZE)
-    frames = [(float(stamp), cv2.resize(cv2.imread(str(folder / rgb)), SIZE, interpolation=cv2.INTER_AREA),
-               cv2.resize(cv2.imread(str(folder / depth), cv2.IMREAD_UNCHANGED), SIZE,
-                          interpolation=cv2.INTER_NEAREST).astype(np.float32) / 5000.0)
-              for stamp, rgb, _, depth in rows]
-    stamps, poses = load_groundtruth(folder / "groundtruth.txt")
-    return frames, camera, interpolate_poses(stamps, poses, np.array([f[0] for f in frames]))
+def tum_frames(data_dir):
+    """The frames at 320x240, the camera scaled to it, and the true poses at the frames."""
+    frames, values = tum_rpy_frames(data_dir, FRAMES, SIZE)
+    stamps, poses = load_groundtruth(data_dir / "tum_fr1_rpy" / "groundtruth.txt")
+    return frames, camera_from_values(values, *SIZE), interpolate_poses(stamps, poses, np.array([f[0] for f in frames]))
 
 
 def rotation_errors(estimate, truth, fit):
@@ -50,7 +43,7 @@ def angle(a, b) -> float:
 
 
 def test_a_loss_is_relocalised_in_the_map_without_a_jump_in_odom(data_dir):
-    frames, camera, truth = tum_frames(data_dir / "tum_fr1_rpy")
+    frames, camera, truth = tum_frames(data_dir)
     tracker = Tracker(VOConfig(features="aliked", max_keypoints=256, resize=0, device="cpu"), camera)
     backend = SlamBackend(SlamConfig(), tracker.matcher, camera.focal, True, "aliked")
     link = TrackerLink(tracker, backend)
