@@ -54,6 +54,15 @@ def skew(v: np.ndarray) -> np.ndarray:
     return out - np.swapaxes(out, -1, -2)
 
 
+def projection_jacobian(X: np.ndarray, focal: float) -> np.ndarray:
+    """N x 2 x 3 derivatives of focal * (x / z, y / z) w.r.t. the camera points X (N x 3)."""
+    z = X[:, 2]
+    d_proj = np.zeros((len(z), 2, 3))
+    d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
+    d_proj[:, :, 2] = -focal * X[:, :2] / z[:, None] ** 2
+    return d_proj
+
+
 def robust_sigma(residuals: np.ndarray) -> float:
     """Standard deviation of zero-mean Gaussian noise from residual magnitudes: 1.4826 times their median (MAD)."""
     return 1.4826 * np.median(residuals)
@@ -345,11 +354,8 @@ def absolute_pose(points: np.ndarray, x1: np.ndarray, focal: float, threshold_px
 
     def jacobian(p):   # analytic: finite differences cost 6 residual evaluations a step
         X1, R, t = _reprojection(p, R0, t0, points[use_points], x1[use_points])
-        z = X1[:, 2]
-        d_proj = np.zeros((len(z), 2, 3))                   # d(focal * projection) / d(camera point)
-        d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
-        d_proj[:, :, 2] = -focal * X1[:, :2] / z[:, None] ** 2
-        J = d_proj @ np.concatenate([-skew(X1 - t), np.broadcast_to(np.eye(3), (len(z), 3, 3))], axis=2)
+        d_camera_point = np.concatenate([-skew(X1 - t), np.broadcast_to(np.eye(3), (len(X1), 3, 3))], axis=2)
+        J = projection_jacobian(X1, focal) @ d_camera_point
         if whiten is not None:
             J = whiten[use_points] @ J
         J = J.reshape(-1, 6)

@@ -29,7 +29,7 @@ from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-from .geometry import skew
+from .geometry import projection_jacobian, skew
 from .keyframe import Keyframe
 from .transforms import make_transform
 
@@ -63,9 +63,7 @@ def _linearise(R, t, X, camera_index, point_index, observed, focal):
     Xc = RX + t[camera_index]
     z = Xc[:, 2]
     residual = focal * (Xc[:, :2] / z[:, None] - observed)
-    d_proj = np.zeros((len(z), 2, 3))                   # d(focal * projection) / d(camera point)
-    d_proj[:, 0, 0] = d_proj[:, 1, 1] = focal / z
-    d_proj[:, :, 2] = -focal * Xc[:, :2] / z[:, None] ** 2
+    d_proj = projection_jacobian(Xc, focal)
     d_camera = np.concatenate([-d_proj @ skew(RX), d_proj], axis=2)   # d(exp(w) R X + t + dt)
     return residual, d_camera, d_proj @ Rc, z
 
