@@ -4,7 +4,7 @@
 
 The `loop` trajectory (seed 1, 160 frames at 10 frames/s, 320x240, 256 keypoints) drives 1.25 times round a circle
 in the room. Measured (2-core CPU, heavily loaded by other jobs: the test took 373 s there): 12 loop edges
-accepted, 0 rejected; ATE 0.042 m of the odometry alone -> 0.017 m. Then frames 100-129 alone with `--load-map`:
+accepted, 0 rejected; ATE 0.027 m of the odometry alone -> 0.016 m. Then frames 100-129 alone with `--load-map`:
 relocalised in the saved map, in its frame and scale.
 """
 import re
@@ -43,8 +43,10 @@ def test_slam_closes_the_loop_and_a_second_run_relocalises_in_its_map(loop, tmp_
     assert accepted >= 3 and rejected == 0, printed
     corrected, odometry = ate(printed, "accuracy"), ate(printed, r"accuracy of the odometry alone \(no loop closure\)")
     # The loop closure removes a good part of the error the odometry has built up (at the defaults that is already
-    # only 0.13 % of the path here: 0.027 m, corrected to 0.0185 m; a false or unused loop leaves it or makes it worse).
-    assert corrected < 0.8 * odometry, printed
+    # only 0.13 % of the path here: 0.027 m, corrected to 0.016 m; a false or unused loop leaves it or makes it worse).
+    # Frames composed with the settled keyframe's correction rather than at their pose relative to the keyframe as
+    # tracked (`TrackerLink.trajectory`) came to 0.0185 m, over this bound.
+    assert corrected < 0.65 * odometry, printed
     stamps, poses = read_tum(first)
     assert len(stamps) == FRAMES                        # every frame's final pose
     assert (tmp_path / "loop.lgrmap").stat().st_size > 0
