@@ -77,7 +77,7 @@ def test_truncated_corrupt_foreign_and_mismatched_files_are_refused(tmp_path):
     refused(b"", "not a lightglue_ros map file")
     version = bytearray(data)
     version[8] = 99
-    refused(bytes(version), "format version 99; this build reads version 1")
+    refused(bytes(version), "format version 99; this build reads versions 1, 2")
     refused(data, "map of aliked features; the tracker uses superpoint", features="superpoint")
     refused(data, "monocular map; this run is metric", metric=True)
     with pytest.raises(MapFileError, match="cannot read map file"):
