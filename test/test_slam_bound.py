@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The map's bound: redundant keyframes dropped, a hard cap, the graph still connected and optimised alike."""
 import numpy as np
+import pytest
 
 from lightglue_ros.slam import SlamBackend, SlamConfig
 from lightglue_ros.slam.database import KeyframeRecord
@@ -58,9 +59,11 @@ def close_loop(backend, truth):
     backend._publish(db.order)
 
 
-def test_the_cap_holds_and_the_graph_stays_one_chain():
+@pytest.mark.parametrize("history", [True, False])
+def test_the_cap_holds_and_the_graph_stays_one_chain(history):
     config = SlamConfig(max_map_keyframes=30, cull_coverage=1.0, **SMALL)   # the cap alone
     backend = SlamBackend(config, None, 500.0, False, "aliked")
+    backend.history = history   # False: a node's (TrackerLink keep_frames=False), which asks no dropped keyframe
     truth = circle(backend, 200, laps=2.0)
     db, graph = backend.database, backend.graph
     assert len(db) == len(backend.index.ids) == len(graph.nodes) == 30
@@ -71,8 +74,11 @@ def test_the_cap_holds_and_the_graph_stays_one_chain():
     stamps = np.array([db[key].stamp for key in db.order])
     assert np.max(np.diff(stamps)) < 3 * (stamps[-1] - stamps[0]) / 29
     np.testing.assert_array_equal(np.sort(backend.index.ids), np.sort(db.order))
-    for key in truth:   # every keyframe, kept or dropped, still has its correction (before a loop: the identity)
-        np.testing.assert_allclose(backend.correction(key), np.eye(4), atol=1e-9)
+    for key in truth:   # with history every keyframe, kept or dropped, has its correction (no loop: the identity)
+        if history or key in db:
+            np.testing.assert_allclose(backend.correction(key), np.eye(4), atol=1e-9)
+        else:
+            assert backend.correction(key) is None
 
 
 def test_culled_graph_optimises_as_the_full_one_and_round_trips(tmp_path):

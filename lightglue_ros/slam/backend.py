@@ -97,7 +97,9 @@ class SlamBackend:
         self.error: Optional[BaseException] = None
         self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
         self.coverage: Dict[int, float] = {}             # keyframe -> share of its points its two neighbours see
-        # A dropped keyframe's correction follows a kept one: id -> (kept id, S_kept_dropped, T_odom_dropped).
+        # A dropped keyframe's correction follows a kept one: id -> (kept id, S_kept_dropped T_odom_dropped^-1).
+        # Kept only with `history` (a run's trajectory asks every frame's keyframe; a node only the newest ones).
+        self.history = True
         self._parent: Dict[int, tuple] = {}
         self._children: Dict[int, List[int]] = {}
 
@@ -364,8 +366,7 @@ class SlamBackend:
                 elif child == key:
                     corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
                 else:
-                    _, S, T = self._parent[child]
-                    corrections[child] = self.graph.nodes[key] @ S @ invert_sim3(T)
+                    corrections[child] = self.graph.nodes[key] @ self._parent[child][1]
         self._corrections = corrections
 
     # --- bounding the map ------------------------------------------------------------------------------------
@@ -436,13 +437,15 @@ class SlamBackend:
             self._columns[k] = column[:n - 1] if len(column) == n else column[:row]
         self.coverage.pop(key, None)
         self.verifier.forget(key)
-        self._parent[key] = (into, S, record.T_world_camera)
-        adopted = self._children.setdefault(into, [])
-        adopted.append(key)
-        for child in self._children.pop(key, []):   # its own dropped keyframes follow `into` too
-            _, S_child, T = self._parent[child]
-            self._parent[child] = (into, S @ S_child, T)
-            adopted.append(child)
+        if self.history:
+            self._parent[key] = (into, S @ invert_sim3(record.T_world_camera))
+            adopted = self._children.setdefault(into, [])
+            adopted.append(key)
+            for child in self._children.pop(key, []):   # its own dropped keyframes follow `into` too
+                self._parent[child] = (into, S @ self._parent[child][1])
+                adopted.append(child)
+        else:
+            self._corrections.pop(key, None)
         self.stats.culled += 1
         return [before, after]
 
