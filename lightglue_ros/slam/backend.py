@@ -18,10 +18,14 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
   (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree);
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
-A refused one counts as rejected; the accepted ones are edges of the graph. A session that is not in the map yet
-(a run started on a loaded map, or the keyframes after the tracker re-initialised from a loss: `new_session`) is
-localised by its first accepted loop (a relocalisation): its keyframes move into the map frame by that correction
-and it joins the graph (a loaded map's own keyframes stay fixed, so poses come out in the saved map's frame and scale).
+A refused one counts as rejected; the accepted ones are edges of the graph. The map is bounded (`_bound`): a
+keyframe whose 3D points its two neighbours in the session nearly all see (`cull_coverage`) is dropped, and past
+`max_map_keyframes` the most redundant one; its pose-graph edges are composed into its neighbour's.
+
+A session that is not in the map yet (a run started on a loaded map, or the keyframes after the tracker
+re-initialised from a loss: `new_session`) is localised by its first accepted loop (a relocalisation): its keyframes
+move into the map frame by that correction and it joins the graph (a loaded map's own keyframes stay fixed, so poses
+come out in the saved map's frame and scale).
 """
 from __future__ import annotations
 
