@@ -6,7 +6,7 @@ import pytest
 
 from lightglue_ros.slam import SlamBackend, SlamConfig
 from lightglue_ros.slam.database import KeyframeRecord
-from lightglue_ros.slam.pose_graph import Edge, loop_sigmas
+from lightglue_ros.slam.pose_graph import Edge, PoseGraph, loop_sigmas
 from lightglue_ros.slam.sim3 import invert_sim3
 
 # Never a loop candidate (no matcher: the loop edge is added by hand); a small vocabulary.
@@ -116,3 +116,45 @@ def test_culled_graph_optimises_as_the_full_one_and_round_trips(tmp_path):
         np.testing.assert_allclose(loaded.graph.nodes[key], pruned.graph.nodes[key], atol=1e-9)
     circle(loaded, 40, seed=1, laps=40 / 240)   # a new session: its own keyframes are dropped, the map's kept
     assert set(pruned.database.order) <= set(loaded.database.order) and loaded.stats.culled > 0
+
+
+@pytest.mark.parametrize("metric", [False, True])
+def test_a_removed_node_marginalises_its_edges_and_parallel_ones_are_fused(metric):
+    """Node 2 of a chain 0-4 with loops 0-2 and 0-3, removed into 3: its loop moves onto 0-3, fused with that one.
+
+    The reduced graph optimises its nodes about as the full one does: 3 mm apart here, with 1 cm of noise on each
+    edge, as the two edges composed through the removed 2 -> 3 both carry its error and count as independent (an exact
+    marginalisation would make one factor of 0, 1 and 3).
+    """
+    rng = np.random.default_rng(4)
+    truth = []
+    for k in range(5):
+        T = np.eye(4)
+        T[:3, :3] = yaw(0.2 * k)
+        T[:3, 3] = [k, 0.1 * k ** 2, 0.0]
+        truth.append(T)
+
+    def noisy(i, j):
+        S = invert_sim3(truth[i]) @ truth[j]
+        step = np.eye(4)
+        step[:3, :3] = yaw(rng.normal(0, 0.01))
+        step[:3, 3] = rng.normal(0, 0.01, 3)
+        return S @ step
+
+    sigmas = np.array([0.01] * 6 + ([] if metric else [0.01]))
+    graphs = [PoseGraph(metric), PoseGraph(metric)]
+    measured = [(i, i + 1, noisy(i, i + 1), None) for i in range(4)] + [(0, 2, noisy(0, 2), 0), (0, 3, noisy(0, 3), 1)]
+    for graph in graphs:
+        for k, T in enumerate(truth):
+            graph.add_node(k, T, fixed=k == 0)
+        for i, j, S, loop in measured:
+            graph.add_edge(Edge(i, j, S, sigmas, loop))
+    full, reduced = graphs
+    reduced.remove_node(2, 3)
+    assert sorted((e.i, e.j) for e in reduced.edges) == [(0, 1), (0, 3), (1, 3), (3, 4)]
+    fused = next(e for e in reduced.edges if e.loop is not None)
+    assert fused.loop == 1 and np.all(np.diag(fused.cov) < 0.9 * sigmas ** 2), "the loop at 2 adds to it"
+    full.optimize()
+    reduced.optimize()
+    for k in (1, 3, 4):
+        np.testing.assert_allclose(reduced.nodes[k], full.nodes[k], atol=0.005)

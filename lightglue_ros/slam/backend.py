@@ -29,6 +29,7 @@ come out in the saved map's frame and scale).
 """
 from __future__ import annotations
 
+import heapq
 import queue
 import threading
 import time
@@ -101,6 +102,7 @@ class SlamBackend:
         self.error: Optional[BaseException] = None
         self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
         self.coverage: Dict[int, float] = {}             # keyframe -> share of its points its two neighbours see
+        self._redundant: List[tuple] = []                # heap of (-coverage, neighbours' time gap, id), lazily valid
         # A dropped keyframe's correction follows a kept one: id -> (kept id, S_kept_dropped T_odom_dropped^-1).
         # Kept only with `history` (a run's trajectory asks every frame's keyframe; a node only the newest ones).
         self.history = True
@@ -389,16 +391,28 @@ class SlamBackend:
             key = judge.pop()
             if self._judge(key) and self.coverage[key] > cfg.cull_coverage and self._droppable(key):
                 judge.extend(self._drop(key))
-        while len(db) > cfg.max_map_keyframes:
-            # The most redundant first; among equally covered ones (a robot that never revisits: about none) the one
-            # whose neighbours are closest in time, so the map thins out evenly rather than forgetting its start.
-            droppable = [k for k in self.coverage if self._droppable(k)]
-            if not droppable:
-                return
-            worst = max(droppable, key=lambda k: (self.coverage[k],
-                                                  db[db.previous[k]].stamp - db[db.following[k]].stamp))
-            for key in self._drop(worst):
+        # The most redundant first; among equally covered ones (a robot that never revisits: about none) the one
+        # whose neighbours are closest in time, so the map thins out evenly rather than forgetting its start.
+        kept = []   # judged but not droppable now (in the run of loops): back on the heap afterwards
+        while len(db) > cfg.max_map_keyframes and self._redundant:
+            entry = heapq.heappop(self._redundant)
+            key = entry[2]
+            if self.coverage.get(key) != -entry[0] or entry[1] != self._gap(key):
+                continue   # judged again since (or dropped): a newer entry holds it
+            if not self._droppable(key):
+                kept.append(entry)
+                continue
+            for key in self._drop(key):
                 self._judge(key)
+        for entry in kept:
+            heapq.heappush(self._redundant, entry)
+        if len(self._redundant) > 4 * len(self.coverage) + 64:   # shed the stale entries
+            self._redundant = [(-c, self._gap(k), k) for k, c in self.coverage.items()]
+            heapq.heapify(self._redundant)
+
+    def _gap(self, key: int) -> float:
+        db = self.database
+        return db[db.following[key]].stamp - db[db.previous[key]].stamp
 
     def _droppable(self, key: int) -> bool:
         """Not in the run of loops being confirmed, and indexed (the vocabulary's training keyframes wait for it)."""
@@ -423,6 +437,7 @@ class SlamBackend:
             seen &= (Y[:, 2] > 0) & np.all((uv >= view.min(axis=0)) & (uv <= view.max(axis=0)), axis=1) & \
                 (ratio <= np.log(COVERED_DEPTH_RATIO))
         self.coverage[key] = float(seen.mean()) if len(X) else 0.0
+        heapq.heappush(self._redundant, (-self.coverage[key], self._gap(key), key))
         return True
 
     def _drop(self, key: int) -> List[int]:

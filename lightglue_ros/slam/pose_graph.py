@@ -111,23 +111,28 @@ class PoseGraph:
         a loop edge moves to the neighbour. One ending between two nodes that already share an edge is fused with it
         (`fuse`), so the edges stay as bounded as the nodes.
         """
-        link = next((e for e in self.edges if e.loop is None and {e.i, e.j} == {key, into}), None)
+        kept, incident, between = [], [], {}   # between: (i, j) -> its index in kept, of the edges at `into`
+        for e in self.edges:
+            if e.i == key or e.j == key:
+                incident.append(e)
+            else:
+                if e.i == into or e.j == into:
+                    between[(e.i, e.j)] = len(kept)
+                kept.append(e)
+        link = next((e for e in incident if e.loop is None and into in (e.i, e.j)), None)
         if link is None:
             raise KeyError(f"node {key} has no odometry edge to {into}")
         to_key = (link.S_ij, link.cov) if link.i == into else invert(link.S_ij, link.cov, self.metric)
-        kept, moved = [], []
-        for e in self.edges:
+        moved = []
+        for e in incident:
             if e is link:
                 continue
             if e.i == key:
                 S, cov = compose(*to_key, e.S_ij, e.cov, self.metric)
                 moved.append(Edge.full(into, e.j, S, cov, e.loop))
-            elif e.j == key:
+            else:
                 S, cov = compose(e.S_ij, e.cov, *invert(*to_key, self.metric), self.metric)
                 moved.append(Edge.full(e.i, into, S, cov, e.loop))
-            else:
-                kept.append(e)
-        between = {(e.i, e.j): k for k, e in enumerate(kept) if into in (e.i, e.j)}
         for e in moved:
             if (e.j, e.i) in between:
                 e = Edge.full(e.j, e.i, *invert(e.S_ij, e.cov, self.metric), e.loop)
