@@ -17,10 +17,10 @@ class SlamConfig:
                                            "first, then by detection order, i.e. score): bounds the map's "
                                            "memory and the verification's matching time.", range=(64, 8192))
     max_map_keyframes: int = knob(2000, "The map's keyframes at most (about 160 KiB each at 512 ALIKED keypoints: "
-                                  "2000 are ~320 MiB, and a loop's optimisation over them ~0.6 s): past it the "
-                                  "most redundant keyframe (the largest share of its points in its neighbours' "
-                                  "view) is dropped. A loaded map's keyframes are never dropped.",
-                                  range=(16, 10 ** 7))
+                                  "2000 are ~320 MiB; bench/slam_scaling.py optimises a loop over them in "
+                                  "0.15-0.25 s): past it the most redundant keyframe (the largest share of its "
+                                  "points in its neighbours' view) is dropped. A loaded map's keyframes are never "
+                                  "dropped.", range=(16, 10 ** 7))
     cull_coverage: float = knob(0.9, "A keyframe more than this share of whose 3D points both its neighbours in "
                                 "its session see (in their field of view, at a depth within 20 %) is redundant "
                                 "and dropped from the map (ORB-SLAM: 90 % of its points seen by 3 others); 1 "

@@ -58,7 +58,7 @@ def local_error(measured: np.ndarray, S_i: np.ndarray, S_j: np.ndarray, metric: 
     return gtsam.Similarity3.Logmap(expected.between(actual))
 
 
-@dataclass
+@dataclass(eq=False)   # edges are told apart by identity (their arrays have no truth value)
 class Edge:
     i: int
     j: int
@@ -89,6 +89,7 @@ class PoseGraph:
         self.nodes: Dict[int, np.ndarray] = {}
         self.fixed: Set[int] = set()
         self.edges: List[Edge] = []
+        self._at: Dict[int, List[Edge]] = {}     # node -> the edges at it (`remove_node` touches those alone)
 
     def add_node(self, key: int, S_world_keyframe: np.ndarray, fixed: bool = False) -> None:
         self.nodes[key] = np.array(S_world_keyframe, dtype=np.float64)
@@ -99,9 +100,18 @@ class PoseGraph:
         if edge.i not in self.nodes or edge.j not in self.nodes:
             raise KeyError(f"edge {edge.i} -> {edge.j}: both nodes must be in the graph")
         self.edges.append(edge)
+        for n in (edge.i, edge.j):
+            self._at.setdefault(n, []).append(edge)
+
+    def _unlink(self, edge: Edge, gone: Optional[int] = None) -> None:
+        """Take an edge out of `edges` and the adjacency (of the node `gone` too, unless it is already out)."""
+        self.edges.remove(edge)   # by identity (Edge has eq=False): a C scan, no Python loop
+        for n in {edge.i, edge.j} - {gone}:
+            self._at[n].remove(edge)
 
     def remove_loop(self, loop: int) -> None:
-        self.edges = [e for e in self.edges if e.loop != loop]
+        for e in [e for e in self.edges if e.loop == loop]:
+            self._unlink(e)
 
     def remove_node(self, key: int, into: int) -> None:
         """Drop a node, its edges rerouted to its neighbour `into` through their odometry edge's measurement.
@@ -111,21 +121,15 @@ class PoseGraph:
         a loop edge moves to the neighbour. One ending between two nodes that already share an edge is fused with it
         (`fuse`), so the edges stay as bounded as the nodes.
         """
-        kept, incident, between = [], [], {}   # between: (i, j) -> its index in kept, of the edges at `into`
-        for e in self.edges:
-            if e.i == key or e.j == key:
-                incident.append(e)
-            else:
-                if e.i == into or e.j == into:
-                    between[(e.i, e.j)] = len(kept)
-                kept.append(e)
+        incident = self._at.pop(key, [])
         link = next((e for e in incident if e.loop is None and into in (e.i, e.j)), None)
         if link is None:
             raise KeyError(f"node {key} has no odometry edge to {into}")
         to_key = (link.S_ij, link.cov) if link.i == into else invert(link.S_ij, link.cov, self.metric)
         moved = []
         for e in incident:
-            if e is link:
+            self._unlink(e, key)
+            if into in (e.i, e.j):   # the odometry link itself (or another edge between the two, marginalised away)
                 continue
             if e.i == key:
                 S, cov = compose(*to_key, e.S_ij, e.cov, self.metric)
@@ -133,16 +137,16 @@ class PoseGraph:
             else:
                 S, cov = compose(e.S_ij, e.cov, *invert(*to_key, self.metric), self.metric)
                 moved.append(Edge.full(e.i, into, S, cov, e.loop))
+        between = {(e.i, e.j): e for e in self._at[into]}
         for e in moved:
             if (e.j, e.i) in between:
                 e = Edge.full(e.j, e.i, *invert(e.S_ij, e.cov, self.metric), e.loop)
             if (e.i, e.j) in between:
-                k = between[(e.i, e.j)]
-                kept[k] = fuse(kept[k], e, self.metric)
-            else:
-                between[(e.i, e.j)] = len(kept)
-                kept.append(e)
-        self.edges = kept
+                old = between[(e.i, e.j)]
+                self._unlink(old)
+                e = fuse(old, e, self.metric)
+            self.add_edge(e)
+            between[(e.i, e.j)] = e
         del self.nodes[key]
         self.fixed.discard(key)
 
