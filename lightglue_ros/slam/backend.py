@@ -103,10 +103,10 @@ class SlamBackend:
         self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
         self.coverage: Dict[int, float] = {}             # keyframe -> share of its points its two neighbours see
         self._redundant: List[tuple] = []                # heap of (-coverage, neighbours' time gap, id), lazily valid
-        # A dropped keyframe's correction follows a kept one: id -> (kept id, S_kept_dropped T_odom_dropped^-1).
+        # A dropped keyframe's correction follows a kept one: id -> S_kept_dropped T_odom_dropped^-1, by kept id.
         # Kept only with `history` (a run's trajectory asks every frame's keyframe; a node only the newest ones).
         self.history = True
-        self._parent: Dict[int, tuple] = {}
+        self._parent: Dict[int, np.ndarray] = {}
         self._children: Dict[int, List[int]] = {}
 
     # --- the API the frontend uses ---------------------------------------------------------------------------
@@ -372,7 +372,7 @@ class SlamBackend:
                 elif child == key:
                     corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
                 else:
-                    corrections[child] = self.graph.nodes[key] @ self._parent[child][1]
+                    corrections[child] = self.graph.nodes[key] @ self._parent[child]
         self._corrections = corrections
 
     # --- bounding the map ------------------------------------------------------------------------------------
@@ -457,11 +457,11 @@ class SlamBackend:
         self.coverage.pop(key, None)
         self.verifier.forget(key)
         if self.history:
-            self._parent[key] = (into, S @ invert_sim3(record.T_world_camera))
+            self._parent[key] = S @ invert_sim3(record.T_world_camera)
             adopted = self._children.setdefault(into, [])
             adopted.append(key)
             for child in self._children.pop(key, []):   # its own dropped keyframes follow `into` too
-                self._parent[child] = (into, S @ self._parent[child][1])
+                self._parent[child] = S @ self._parent[child]
                 adopted.append(child)
         else:
             self._corrections.pop(key, None)
