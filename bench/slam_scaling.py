@@ -3,12 +3,16 @@
 """The SLAM backend over thousands of keyframes: time per keyframe, memory, and one loop's optimisation.
 
     .venv/bin/python bench/slam_scaling.py [--keyframes 3000] [--keypoints 512] [--every 500]
+        [--max-map-keyframes N] [--cull-coverage C]
 
 Keyframes with ALIKED-sized random descriptors and points go through the backend as a tracker's would (database,
 VLAD index, pose-graph node and odometry edge, candidate search); none is old enough to be verified, so the numbers
 are the backend's bookkeeping, not LightGlue's matching (which costs `candidates` matches per keyframe, a
 constant). Then one loop edge from the last keyframe to the first and the optimisation of the whole graph.
-Printed per block: ms per keyframe, the database's and the index's bytes per keyframe, the process's RSS.
+Printed per block: ms per keyframe, the database's and the index's bytes per keyframe kept, the keyframes kept
+(the map's bound: `SlamConfig.max_map_keyframes`, `cull_coverage`; the keyframes here step 0.1 units past points 3-7
+away, so at the default coverage nearly all are redundant: `--cull-coverage 1` measures the cap alone), the pose
+graph's nodes and edges, the process's RSS.
 """
 import argparse
 import resource
@@ -35,8 +39,11 @@ def main() -> None:
     parser.add_argument("--keyframes", type=int, default=3000)
     parser.add_argument("--keypoints", type=int, default=512)
     parser.add_argument("--every", type=int, default=500)
+    parser.add_argument("--max-map-keyframes", type=int, default=SlamConfig.max_map_keyframes)
+    parser.add_argument("--cull-coverage", type=float, default=SlamConfig.cull_coverage)
     args = parser.parse_args()
-    config = SlamConfig(exclude_recent_keyframes=10 ** 5)
+    config = SlamConfig(exclude_recent_keyframes=10 ** 5, max_map_keyframes=args.max_map_keyframes,
+                        cull_coverage=args.cull_coverage)
     backend = SlamBackend(config, None, 500.0, False, "aliked")
     rng = np.random.default_rng(0)
     n = args.keypoints
@@ -57,7 +64,8 @@ def main() -> None:
             db = backend.database
             print(f"{k + 1} keyframes: {np.mean(ms):.2f} ms per keyframe (max {np.max(ms):.1f}), database "
                   f"{db.nbytes / len(db) / 1024:.1f} KiB per keyframe, index "
-                  f"{backend.index.nbytes / len(db) / 1024:.1f} KiB per keyframe, RSS {rss_mib():.0f} MiB")
+                  f"{backend.index.nbytes / len(db) / 1024:.1f} KiB per keyframe, {len(db)} kept, graph "
+                  f"{len(backend.graph.nodes)} nodes {len(backend.graph.edges)} edges, RSS {rss_mib():.0f} MiB")
     total = time.perf_counter() - start
     first, last = backend.database.order[0], backend.database.order[-1]
     graph = backend.graph

@@ -77,7 +77,7 @@ def test_truncated_corrupt_foreign_and_mismatched_files_are_refused(tmp_path):
     refused(b"", "not a lightglue_ros map file")
     version = bytearray(data)
     version[8] = 99
-    refused(bytes(version), "format version 99; this build reads version 1")
+    refused(bytes(version), "format version 99; this build reads versions 1, 2")
     refused(data, "map of aliked features; the tracker uses superpoint", features="superpoint")
     refused(data, "monocular map; this run is metric", metric=True)
     with pytest.raises(MapFileError, match="cannot read map file"):
@@ -90,3 +90,34 @@ def test_loading_into_a_running_map_is_refused(tmp_path):
     backend.save(path)
     with pytest.raises(ValueError, match="before the first keyframe"):
         backend.load(path)
+
+
+def test_a_version_1_map_still_loads(tmp_path):
+    """Version 1 had no edge covariances (every edge diagonal): it loads as it did; version 2 without them does not."""
+    import hashlib
+    import io
+    import json
+
+    saved = backend_with_map()
+    saved.save(tmp_path / "map.lgrmap")
+
+    def without_covariances(version):
+        meta, arrays = read(tmp_path / "map.lgrmap")
+        del arrays["edge_covariances"]
+        arrays["meta"] = np.frombuffer(json.dumps({**meta, "version": version}).encode(), np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        payload = buffer.getvalue()
+        path = tmp_path / f"version{version}.lgrmap"
+        path.write_bytes(HEADER.pack(b"LGRSLAM\x00", version, len(payload), hashlib.sha256(payload).digest()) +
+                         payload)
+        return path
+
+    loaded = SlamBackend(CONFIG, None, 500.0, False, "aliked")
+    loaded.load(without_covariances(1))
+    assert loaded.database.order == saved.database.order and len(loaded.graph.edges) == KEYFRAMES - 1
+    for a, b in zip(saved.graph.edges, loaded.graph.edges):
+        assert b.covariance is None and (a.i, a.j) == (b.i, b.j)
+        np.testing.assert_array_equal(a.sigmas, b.sigmas)
+    with pytest.raises(MapFileError, match="lacks edge_covariances"):
+        SlamBackend(CONFIG, None, 500.0, False, "aliked").load(without_covariances(2))

@@ -247,12 +247,13 @@ class SlamSide:
         values = {"mode": "localisation" if self.loaded_map or self.pending_map else "mapping",
                   "map_file": self.loaded_map or self.pending_map, "map_error": self.map_error}
         if backend is None:
-            return {**values, "localised": False, "keyframes": 0, "accepted": 0, "rejected": 0, "session": 0,
-                    "relocalisations": 0}
+            return {**values, "localised": False, "keyframes": 0, "keyframes_dropped": 0, "accepted": 0,
+                    "rejected": 0, "session": 0, "relocalisations": 0}
         s = backend.stats
         ms = s.keyframe_ms[-50:]
         return {**values, "localised": bool(backend.localised.get(backend.session)),
-                "keyframes": len(backend.database), "accepted": s.accepted, "rejected": s.rejected,
+                "keyframes": len(backend.database), "keyframes_dropped": s.culled, "accepted": s.accepted,
+                "rejected": s.rejected,
                 "session": backend.session, "relocalisations": s.relocalisations,
                 "rejected_reasons": dict(s.reasons), "candidates": s.candidates, "backlog": backend.backlog,
                 "keyframe_ms": round(float(np.mean(ms)), 1) if ms else None, "observe_ms": round(self.observe_ms, 2),

@@ -18,13 +18,18 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
   (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree);
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
-A refused one counts as rejected; the accepted ones are edges of the graph. A session that is not in the map yet
-(a run started on a loaded map, or the keyframes after the tracker re-initialised from a loss: `new_session`) is
-localised by its first accepted loop (a relocalisation): its keyframes move into the map frame by that correction
-and it joins the graph (a loaded map's own keyframes stay fixed, so poses come out in the saved map's frame and scale).
+A refused one counts as rejected; the accepted ones are edges of the graph. The map is bounded (`_bound`): a
+keyframe whose 3D points its two neighbours in the session nearly all see (`cull_coverage`) is dropped, and past
+`max_map_keyframes` the most redundant one; its pose-graph edges are composed into its neighbour's.
+
+A session that is not in the map yet (a run started on a loaded map, or the keyframes after the tracker
+re-initialised from a loss: `new_session`) is localised by its first accepted loop (a relocalisation): its keyframes
+move into the map frame by that correction and it joins the graph (a loaded map's own keyframes stay fixed, so poses
+come out in the saved map's frame and scale).
 """
 from __future__ import annotations
 
+import heapq
 import queue
 import threading
 import time
@@ -39,6 +44,9 @@ from .place_recognition import VladIndex
 from .pose_graph import Edge, PoseGraph, loop_sigmas, odometry_sigmas
 from .sim3 import decompose, invert_sim3, rigid, rotation_deg
 from .verification import LoopMeasurement, LoopVerifier
+
+# A neighbour seeing a point this much nearer or further does not cover it (ORB-SLAM: one pyramid level).
+COVERED_DEPTH_RATIO = 1.2
 
 
 @dataclass
@@ -60,6 +68,7 @@ class LoopStats:
     keyframe_ms: List[float] = field(default_factory=list)
     optimisations: int = 0
     relocalisations: int = 0         # sessions localised in the map by a loop (a loaded map, or after a loss)
+    culled: int = 0                  # keyframes dropped from the map (redundant, or the most redundant at the cap)
 
     def refuse(self, reason: str, count: int = 1) -> None:
         self.rejected += count
@@ -92,6 +101,13 @@ class SlamBackend:
         self._lock = threading.Lock()                    # the backend's state, against save() from another thread
         self.error: Optional[BaseException] = None
         self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
+        self.coverage: Dict[int, float] = {}             # keyframe -> share of its points its two neighbours see
+        self._redundant: List[tuple] = []                # heap of (-coverage, neighbours' time gap, id), lazily valid
+        # A dropped keyframe's correction follows a kept one: id -> S_kept_dropped T_odom_dropped^-1, by kept id.
+        # Kept only with `history` (a run's trajectory asks every frame's keyframe; a node only the newest ones).
+        self.history = True
+        self._parent: Dict[int, np.ndarray] = {}
+        self._children: Dict[int, List[int]] = {}
 
     # --- the API the frontend uses ---------------------------------------------------------------------------
     def new_id(self) -> int:
@@ -179,6 +195,7 @@ class SlamBackend:
             detection = self._detect(record) if vector is not None else None
             self._consider(record, detection)
             self._publish([record.id])
+            self._bound(record)
         self.stats.keyframe_ms.append((time.perf_counter() - start) * 1e3)
 
     def _insert(self, record: KeyframeRecord) -> None:
@@ -348,11 +365,108 @@ class SlamBackend:
         corrections = dict(self._corrections) if len(ids) > 1 else self._corrections
         for key in ids:
             record = self.database[key]
-            if self.localised.get(record.session, False):
-                corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
-            else:
-                corrections.pop(key, None)
+            localised = self.localised.get(record.session, False)
+            for child in [key] + self._children.get(key, []):
+                if not localised:
+                    corrections.pop(child, None)
+                elif child == key:
+                    corrections[key] = self.graph.nodes[key] @ invert_sim3(record.T_world_camera)
+                else:
+                    corrections[child] = self.graph.nodes[key] @ self._parent[child]
         self._corrections = corrections
+
+    # --- bounding the map ------------------------------------------------------------------------------------
+    def _bound(self, record: KeyframeRecord) -> None:
+        """Drop the redundant keyframes next to the new one, then the most redundant ones over the cap.
+
+        A keyframe is judged once it has both neighbours in its session (the new keyframe completes the previous
+        one), again whenever one of them is dropped. Dropping one removes it from the database, the VLAD index and
+        the pose graph, whose edges it had are rerouted to its nearer neighbour (`PoseGraph.remove_node`: the
+        odometry chain composes into one edge, a loop edge moves), so the graph keeps as many nodes as the map; its
+        frames' corrections follow that neighbour from then on.
+        """
+        cfg, db = self.config, self.database
+        judge = [db.previous[record.id]]
+        while judge:
+            key = judge.pop()
+            if self._judge(key) and self.coverage[key] > cfg.cull_coverage and self._droppable(key):
+                judge.extend(self._drop(key))
+        # The most redundant first; among equally covered ones (a robot that never revisits: about none) the one
+        # whose neighbours are closest in time, so the map thins out evenly rather than forgetting its start.
+        kept = []   # judged but not droppable now (in the run of loops): back on the heap afterwards
+        while len(db) > cfg.max_map_keyframes and self._redundant:
+            entry = heapq.heappop(self._redundant)
+            key = entry[2]
+            if self.coverage.get(key) != -entry[0] or entry[1] != self._gap(key):
+                continue   # judged again since (or dropped): a newer entry holds it
+            if not self._droppable(key):
+                kept.append(entry)
+                continue
+            for key in self._drop(key):
+                self._judge(key)
+        for entry in kept:
+            heapq.heappush(self._redundant, entry)
+        if len(self._redundant) > 4 * len(self.coverage) + 64:   # shed the stale entries
+            self._redundant = [(-c, self._gap(k), k) for k, c in self.coverage.items()]
+            heapq.heapify(self._redundant)
+
+    def _gap(self, key: int) -> float:
+        db = self.database
+        return db[db.following[key]].stamp - db[db.previous[key]].stamp
+
+    def _droppable(self, key: int) -> bool:
+        """Not in the run of loops being confirmed, and indexed (the vocabulary's training keyframes wait for it)."""
+        return key in self.index and \
+            all(key not in (d.measurement.query_id, d.measurement.candidate_id) for d in self.run)
+
+    def _judge(self, key: Optional[int]) -> bool:
+        """Compute the keyframe's `coverage`, if it is between two neighbours and not a loaded map's."""
+        db, nodes = self.database, self.graph.nodes
+        if key is None or key in self.graph.fixed or db.previous[key] is None or db.following[key] is None:
+            return False
+        record = db[key]
+        X = record.points[record.known].astype(np.float64)
+        seen = np.ones(len(X), bool)
+        for other in (db.previous[key], db.following[key]):
+            S = invert_sim3(nodes[other]) @ nodes[key]
+            Y = X @ S[:3, :3].T + S[:3, 3]
+            view = db[other].normalized
+            with np.errstate(divide="ignore", invalid="ignore"):   # points behind it: NaN, refused by `> 0`
+                uv = Y[:, :2] / Y[:, 2:]
+                ratio = np.abs(np.log(Y[:, 2] / (X[:, 2] * decompose(S)[2])))   # depths in the other's units
+            seen &= (Y[:, 2] > 0) & np.all((uv >= view.min(axis=0)) & (uv <= view.max(axis=0)), axis=1) & \
+                (ratio <= np.log(COVERED_DEPTH_RATIO))
+        self.coverage[key] = float(seen.mean()) if len(X) else 0.0
+        heapq.heappush(self._redundant, (-self.coverage[key], self._gap(key), key))
+        return True
+
+    def _drop(self, key: int) -> List[int]:
+        """Remove a keyframe from the map (see `_bound`); returns its two neighbours, to be judged again."""
+        db = self.database
+        before, after = db.previous[key], db.following[key]
+        into = min((before, after), key=lambda k: abs(db.path[k] - db.path[key]))
+        S = invert_sim3(self.graph.nodes[into]) @ self.graph.nodes[key]
+        record = db.remove(key)
+        self.graph.remove_node(key, into)
+        row, n = self.index.remove(key), len(self.index.ids) + 1
+        for k, column in enumerate(self._columns):   # as the index moved its rows (those not grown yet regrow)
+            if len(column) == n:
+                column = column.copy()
+                column[row] = column[n - 1]
+            self._columns[k] = column[:n - 1] if len(column) == n else column[:row]
+        self.coverage.pop(key, None)
+        self.verifier.forget(key)
+        if self.history:
+            self._parent[key] = S @ invert_sim3(record.T_world_camera)
+            adopted = self._children.setdefault(into, [])
+            adopted.append(key)
+            for child in self._children.pop(key, []):   # its own dropped keyframes follow `into` too
+                self._parent[child] = S @ self._parent[child]
+                adopted.append(child)
+        else:
+            self._corrections.pop(key, None)
+        self.stats.culled += 1
+        return [before, after]
 
     # --- maps on disk ----------------------------------------------------------------------------------------
     def save(self, path) -> int:
@@ -385,9 +499,8 @@ class SlamBackend:
                 self.database.add(record)
                 self.graph.add_node(record.id, arrays["nodes"][k], fixed=True)
                 self.localised[record.session] = True
-            for (i, j), S, sigmas, loop in zip(arrays["edge_nodes"], arrays["edge_measurements"],
-                                               arrays["edge_sigmas"], arrays["edge_loops"]):
-                self.graph.add_edge(Edge(int(i), int(j), S, sigmas, None if loop < 0 else int(loop)))
+            for edge in map_file.edges_from(arrays):
+                self.graph.add_edge(edge)
             if "vocabulary" in arrays and "vocabulary_mean" in arrays:
                 self.index.set_vocabulary(arrays["vocabulary"], arrays["vocabulary_mean"])
                 for key, vector in zip(arrays["vlad_ids"], arrays["vlad"]):
@@ -409,4 +522,4 @@ class SlamBackend:
         return (f"loop closures: {s.accepted} accepted, {s.rejected} rejected ({reasons}); candidates verified "
                 f"{s.candidates}, refused by verification {s.unverified}; keyframes {len(self.database)}, "
                 f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}, "
-                f"relocalisations {s.relocalisations} ({len(self.localised)} sessions)")
+                f"relocalisations {s.relocalisations} ({len(self.localised)} sessions), keyframes dropped {s.culled}")

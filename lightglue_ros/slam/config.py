@@ -16,6 +16,15 @@ class SlamConfig:
     max_keypoints_per_keyframe: int = knob(512, "Keypoints a keyframe keeps in the map (those with a 3D point "
                                            "first, then by detection order, i.e. score): bounds the map's "
                                            "memory and the verification's matching time.", range=(64, 8192))
+    max_map_keyframes: int = knob(2000, "The map's keyframes at most (about 160 KiB each at 512 ALIKED keypoints: "
+                                  "2000 are ~320 MiB; bench/slam_scaling.py optimises a loop over them in "
+                                  "0.15-0.25 s): past it the most redundant keyframe (the largest share of its "
+                                  "points in its neighbours' view) is dropped. A loaded map's keyframes are never "
+                                  "dropped.", range=(16, 10 ** 7))
+    cull_coverage: float = knob(0.9, "A keyframe more than this share of whose 3D points both its neighbours in "
+                                "its session see (in their field of view, at a depth within 20 %) is redundant "
+                                "and dropped from the map (ORB-SLAM: 90 % of its points seen by 3 others); 1 "
+                                "keeps them all until max_map_keyframes.", range=(0.0, 1.0))
     # --- place recognition -----------------------------------------------------------------------------
     vocabulary_clusters: int = knob(32, "VLAD vocabulary size (k-means centres over the map's own descriptors).",
                                     range=(4, 1024))

@@ -63,13 +63,21 @@ class KeyframeRecord:
 
 
 class KeyframeDatabase:
-    """Keyframes by id, in insertion order, with the path length travelled up to each within its session."""
+    """Keyframes by id, in insertion order, with the path length travelled up to each within its session.
+
+    `previous` and `following` chain each session's keyframes in the database (a removed one's neighbours become
+    each other's), the order of its odometry edges in the pose graph.
+    """
 
     def __init__(self):
         self.records: Dict[int, KeyframeRecord] = {}
         self.order: List[int] = []
         self.path: Dict[int, float] = {}       # id -> path length from its session's first keyframe (odometry)
-        self.position: Dict[int, int] = {}     # id -> its index in `order`
+        self.position: Dict[int, int] = {}     # id -> how many keyframes were added before it (removals included)
+        self.previous: Dict[int, Optional[int]] = {}
+        self.following: Dict[int, Optional[int]] = {}
+        self._last: Dict[int, int] = {}        # session -> its newest keyframe
+        self._added = 0
 
     def __len__(self) -> int:
         return len(self.order)
@@ -88,15 +96,30 @@ class KeyframeDatabase:
         self.path[record.id] = 0.0 if previous is None else self.path[previous.id] + float(
             np.linalg.norm(record.T_world_camera[:3, 3] - previous.T_world_camera[:3, 3]))
         self.records[record.id] = record
-        self.position[record.id] = len(self.order)
+        self.position[record.id] = self._added
+        self._added += 1
         self.order.append(record.id)
+        self.previous[record.id] = None if previous is None else previous.id
+        self.following[record.id] = None
+        if previous is not None:
+            self.following[previous.id] = record.id
+        self._last[record.session] = record.id
         return previous
 
+    def remove(self, key: int) -> KeyframeRecord:
+        """Drop a keyframe that is neither its session's first nor its last: its neighbours are chained instead."""
+        before, after = self.previous[key], self.following[key]
+        if before is None or after is None:
+            raise ValueError(f"keyframe {key} ends its session's chain: it cannot be removed")
+        self.following[before], self.previous[after] = after, before
+        for table in (self.path, self.position, self.previous, self.following):
+            del table[key]
+        self.order.remove(key)   # O(map size): a list scan per removal, microseconds at the map's cap
+        return self.records.pop(key)
+
     def last_of(self, session: int) -> Optional[KeyframeRecord]:
-        for key in reversed(self.order):
-            if self.records[key].session == session:
-                return self.records[key]
-        return None
+        key = self._last.get(session)
+        return None if key is None else self.records[key]
 
     def sessions(self) -> List[int]:
         return sorted({r.session for r in self.records.values()})

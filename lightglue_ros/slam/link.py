@@ -33,6 +33,7 @@ class TrackerLink:
     def __init__(self, tracker, backend: SlamBackend, keep_frames: bool = True):
         """`keep_frames`: keep every frame for `trajectory` (offline); a node keeps only the latest."""
         self.tracker, self.backend, self.keep_frames = tracker, backend, keep_frames
+        backend.history = keep_frames   # only `trajectory` asks the corrections of keyframes dropped from the map
         self._last = None                                   # the last keyframe object registered
         self._ids: Dict[int, int] = {}                      # tracker keyframe id -> database id
         self._pending: Deque[Tuple[object, int, np.ndarray]] = deque()   # (keyframe, database id, descriptors)

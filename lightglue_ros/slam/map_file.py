@@ -6,6 +6,8 @@ Layout: MAGIC (8 bytes), format version (uint32), payload length (uint64), SHA-2
 then the payload: an uncompressed `.npz` (numpy's zip of arrays, read with allow_pickle=False, so a map file
 cannot run code). Its `meta` entry is JSON: the features and descriptor size, metric or not, the focal length,
 the sessions' localisation. Keyframes' variable-length arrays are concatenated with per-keyframe counts.
+Version 2 adds each edge's full covariance (`edge_covariances`: the edges a dropped keyframe's were composed
+into have one, `PoseGraph.remove_node`); version 1 files, whose edges all have diagonal sigmas, still load.
 `load` raises `MapFileError` naming what is wrong: not a map file, another format version, truncated, corrupt
 (checksum), or a map of other features than the tracker's.
 """
@@ -21,9 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from .database import KeyframeRecord
+from .pose_graph import Edge
 
 MAGIC = b"LGRSLAM\x00"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)       # versions this build loads
 HEADER = struct.Struct("<8sIQ32s")
 
 
@@ -41,6 +45,7 @@ def save(path, backend) -> int:
     kept = {r.id for r in records}
     counts = np.array([len(r.keypoints) for r in records], np.int64)
     edges = [e for e in graph.edges if e.i in kept and e.j in kept]
+    dim = 6 if backend.metric else 7
     arrays = {
         "ids": np.array([r.id for r in records], np.int64),
         "sessions": np.array([r.session for r in records], np.int64),
@@ -57,6 +62,7 @@ def save(path, backend) -> int:
         "edge_measurements": np.array([e.S_ij for e in edges]).reshape(-1, 4, 4),
         "edge_sigmas": np.array([e.sigmas for e in edges]).reshape(len(edges), -1),
         "edge_loops": np.array([-1 if e.loop is None else e.loop for e in edges], np.int64),
+        "edge_covariances": np.array([e.cov for e in edges]).reshape(len(edges), dim, dim),
     }
     if index.trained:
         arrays["vocabulary"] = index.vocabulary
@@ -96,8 +102,9 @@ def read(path) -> tuple:
     magic, version, length, digest = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise MapFileError(f"{path} is not a lightglue_ros map file (it starts with {data[:8]!r})")
-    if version != VERSION:
-        raise MapFileError(f"{path} is a map of format version {version}; this build reads version {VERSION}")
+    if version not in READABLE:
+        raise MapFileError(f"{path} is a map of format version {version}; this build reads versions "
+                           f"{', '.join(map(str, READABLE))}")
     payload = data[HEADER.size:]
     if len(payload) != length:
         raise MapFileError(f"{path} is truncated: the header announces {length} bytes of map, the file has "
@@ -118,7 +125,24 @@ def read(path) -> tuple:
     n = len(arrays["ids"])
     if arrays["counts"].sum() != len(arrays["keypoints"]) or len(arrays["counts"]) != n:
         raise MapFileError(f"{path} is inconsistent: keypoint counts do not add up")
+    if version >= 2 and len(arrays.get("edge_covariances", ())) != len(arrays["edge_nodes"]):
+        raise MapFileError(f"{path} lacks edge_covariances for its edges")
     return meta, arrays
+
+
+def edges_from(arrays: dict) -> list:
+    """The map's edges; a covariance with no off-diagonal term stays as the edge's sigmas."""
+    covariances = arrays.get("edge_covariances")
+    edges = []
+    for k, ((i, j), S, sigmas, loop) in enumerate(zip(arrays["edge_nodes"], arrays["edge_measurements"],
+                                                      arrays["edge_sigmas"], arrays["edge_loops"])):
+        loop = None if loop < 0 else int(loop)
+        cov = None if covariances is None else covariances[k]
+        if cov is None or not np.any(cov - np.diag(np.diag(cov))):
+            edges.append(Edge(int(i), int(j), S, sigmas, loop))
+        else:
+            edges.append(Edge.full(int(i), int(j), S, cov, loop))
+    return edges
 
 
 def records_from(arrays: dict, metric: bool) -> list:

@@ -34,6 +34,7 @@ class VladIndex:
         self.vocabulary: Optional[np.ndarray] = None          # K x D float32, unit rows
         self.mean: Optional[np.ndarray] = None                # K * D: the training keyframes' mean VLAD
         self.ids: List[int] = []
+        self._row: Dict[int, int] = {}                        # key -> its row in `ids` and the matrix
         self._rows = np.zeros((0, 0), np.float32)             # global descriptors of `ids`, capacity doubling
         self._pending: Dict[int, np.ndarray] = {}             # descriptors of keyframes before training
 
@@ -109,7 +110,22 @@ class VladIndex:
                 grown[:n] = self._rows[:n]
             self._rows = grown
         self._rows[n] = vector
+        self._row[int(key)] = n
         self.ids.append(int(key))
+
+    def remove(self, key: int) -> int:
+        """Drop an indexed keyframe; the last row moves into its place (O(1)). Returns that row."""
+        row, last = self._row.pop(key), len(self.ids) - 1
+        if row != last:
+            moved = self.ids[last]
+            self._rows[row] = self._rows[last]
+            self.ids[row] = moved
+            self._row[moved] = row
+        self.ids.pop()
+        return row
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._row
 
     @property
     def matrix(self) -> np.ndarray:

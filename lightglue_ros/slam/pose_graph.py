@@ -58,13 +58,23 @@ def local_error(measured: np.ndarray, S_i: np.ndarray, S_j: np.ndarray, metric: 
     return gtsam.Similarity3.Logmap(expected.between(actual))
 
 
-@dataclass
+@dataclass(eq=False)   # edges are told apart by identity (their arrays have no truth value)
 class Edge:
     i: int
     j: int
     S_ij: np.ndarray            # measured S_i^-1 S_j
     sigmas: np.ndarray          # 6 (metric) or 7 (rotation, translation, log scale)
     loop: Optional[int] = None  # the loop closure it belongs to; None for odometry
+    covariance: Optional[np.ndarray] = None   # a full one (composed edges: `PoseGraph.remove_node`); else sigmas^2
+
+    @classmethod
+    def full(cls, i: int, j: int, S_ij: np.ndarray, covariance: np.ndarray, loop: Optional[int]) -> "Edge":
+        covariance = (covariance + covariance.T) / 2
+        return cls(i, j, S_ij, np.sqrt(np.diag(covariance)), loop, covariance)
+
+    @property
+    def cov(self) -> np.ndarray:
+        return self.covariance if self.covariance is not None else np.diag(np.asarray(self.sigmas, float) ** 2)
 
     @property
     def robust(self) -> bool:
@@ -79,6 +89,7 @@ class PoseGraph:
         self.nodes: Dict[int, np.ndarray] = {}
         self.fixed: Set[int] = set()
         self.edges: List[Edge] = []
+        self._at: Dict[int, List[Edge]] = {}     # node -> the edges at it (`remove_node` touches those alone)
 
     def add_node(self, key: int, S_world_keyframe: np.ndarray, fixed: bool = False) -> None:
         self.nodes[key] = np.array(S_world_keyframe, dtype=np.float64)
@@ -89,9 +100,55 @@ class PoseGraph:
         if edge.i not in self.nodes or edge.j not in self.nodes:
             raise KeyError(f"edge {edge.i} -> {edge.j}: both nodes must be in the graph")
         self.edges.append(edge)
+        for n in (edge.i, edge.j):
+            self._at.setdefault(n, []).append(edge)
+
+    def _unlink(self, edge: Edge, gone: Optional[int] = None) -> None:
+        """Take an edge out of `edges` and the adjacency (of the node `gone` too, unless it is already out)."""
+        self.edges.remove(edge)   # by identity (Edge has eq=False): a C scan, no Python loop
+        for n in {edge.i, edge.j} - {gone}:
+            self._at[n].remove(edge)
 
     def remove_loop(self, loop: int) -> None:
-        self.edges = [e for e in self.edges if e.loop != loop]
+        for e in [e for e in self.edges if e.loop == loop]:
+            self._unlink(e)
+
+    def remove_node(self, key: int, into: int) -> None:
+        """Drop a node, its edges rerouted to its neighbour `into` through their odometry edge's measurement.
+
+        An edge k -> x becomes into -> x measuring S_into_k S_k_x (x -> k alike), its covariance propagated to first
+        order (`compose`): a chain's odometry composes into one edge as the full chain would constrain the two ends,
+        a loop edge moves to the neighbour. One ending between two nodes that already share an edge is fused with it
+        (`fuse`), so the edges stay as bounded as the nodes.
+        """
+        incident = self._at.pop(key, [])
+        link = next((e for e in incident if e.loop is None and into in (e.i, e.j)), None)
+        if link is None:
+            raise KeyError(f"node {key} has no odometry edge to {into}")
+        to_key = (link.S_ij, link.cov) if link.i == into else invert(link.S_ij, link.cov, self.metric)
+        moved = []
+        for e in incident:
+            self._unlink(e, key)
+            if into in (e.i, e.j):   # the odometry link itself (or another edge between the two, marginalised away)
+                continue
+            if e.i == key:
+                S, cov = compose(*to_key, e.S_ij, e.cov, self.metric)
+                moved.append(Edge.full(into, e.j, S, cov, e.loop))
+            else:
+                S, cov = compose(e.S_ij, e.cov, *invert(*to_key, self.metric), self.metric)
+                moved.append(Edge.full(e.i, into, S, cov, e.loop))
+        between = {(e.i, e.j): e for e in self._at[into]}
+        for e in moved:
+            if (e.j, e.i) in between:
+                e = Edge.full(e.j, e.i, *invert(e.S_ij, e.cov, self.metric), e.loop)
+            if (e.i, e.j) in between:
+                old = between[(e.i, e.j)]
+                self._unlink(old)
+                e = fuse(old, e, self.metric)
+            self.add_edge(e)
+            between[(e.i, e.j)] = e
+        del self.nodes[key]
+        self.fixed.discard(key)
 
     def components(self) -> Dict[int, int]:
         """Node key -> its component's smallest node key (union-find over the edges)."""
@@ -125,7 +182,8 @@ class PoseGraph:
         for n in anchors:
             graph.add(Prior(n, to_gtsam(self.nodes[n], self.metric), fixed_noise))
         for e in self.edges:
-            noise = gtsam.noiseModel.Diagonal.Sigmas(np.asarray(e.sigmas, dtype=np.float64))
+            noise = gtsam.noiseModel.Diagonal.Sigmas(np.asarray(e.sigmas, dtype=np.float64)) \
+                if e.covariance is None else gtsam.noiseModel.Gaussian.Covariance(e.covariance)
             if e.robust and robust:
                 noise = gtsam.noiseModel.Robust.Create(gtsam.noiseModel.mEstimator.Huber.Create(HUBER), noise)
             graph.add(Between(e.i, e.j, to_gtsam(e.S_ij, self.metric), noise))
@@ -139,7 +197,9 @@ class PoseGraph:
     def edge_error(self, edge: Edge) -> float:
         """The edge's largest whitened error (sigmas) at the current estimate, no kernel applied."""
         error = local_error(edge.S_ij, self.nodes[edge.i], self.nodes[edge.j], self.metric)
-        return float(np.max(np.abs(error / edge.sigmas)))
+        if edge.covariance is None:
+            return float(np.max(np.abs(error / edge.sigmas)))
+        return float(np.max(np.abs(np.linalg.solve(np.linalg.cholesky(edge.covariance), error))))
 
     def loop_errors(self, loop: int) -> List[float]:
         return [self.edge_error(e) for e in self.edges if e.loop == loop]
@@ -149,6 +209,33 @@ class PoseGraph:
 
     def restore(self, nodes: Dict[int, np.ndarray]) -> None:
         self.nodes.update({n: S.copy() for n, S in nodes.items()})
+
+
+def _group(metric: bool):
+    import gtsam
+
+    return gtsam.Pose3 if metric else gtsam.Similarity3
+
+
+def invert(S: np.ndarray, cov: np.ndarray, metric: bool):
+    """(S^-1, its covariance): S = S' Exp(e) makes S^-1 = S'^-1 Exp(-Ad(S') e)."""
+    Ad = to_gtsam(S, metric).AdjointMap()
+    return invert_sim3(S), Ad @ cov @ Ad.T
+
+
+def compose(S_a: np.ndarray, cov_a: np.ndarray, S_b: np.ndarray, cov_b: np.ndarray, metric: bool):
+    """(S_a S_b, its covariance), both errors on the right as gtsam's BetweenFactor has them."""
+    Ad = to_gtsam(invert_sim3(S_b), metric).AdjointMap()
+    return S_a @ S_b, Ad @ cov_a @ Ad.T + cov_b
+
+
+def fuse(a: Edge, b: Edge, metric: bool) -> Edge:
+    """Two measurements of one edge (i -> j) as one: the information-weighted mean in a's tangent space."""
+    delta = local_error(a.S_ij, np.eye(4), b.S_ij, metric)           # b in a's tangent space
+    info_a, info_b = np.linalg.inv(a.cov), np.linalg.inv(b.cov)
+    cov = np.linalg.inv(info_a + info_b)
+    S = from_gtsam(to_gtsam(a.S_ij, metric).compose(_group(metric).Expmap(cov @ info_b @ delta)), metric)
+    return Edge.full(a.i, a.j, S, cov, a.loop if a.loop is not None else b.loop)
 
 
 def odometry_sigmas(step: np.ndarray, depth_unit: float, metric: bool, rotation_deg: float, translation: float,
