@@ -24,7 +24,7 @@ import numpy as np
 
 from .backend import SlamBackend
 from .database import KeyframeRecord
-from .sim3 import invert_sim3, rigid
+from .sim3 import rigid
 
 
 class TrackerLink:
@@ -36,11 +36,13 @@ class TrackerLink:
         backend.history = keep_frames   # only `trajectory` asks the corrections of keyframes dropped from the map
         self._last = None                                   # the last keyframe object registered
         self._ids: Dict[int, int] = {}                      # tracker keyframe id -> database id
-        self._pending: Deque[Tuple[object, int, np.ndarray]] = deque()   # (keyframe, database id, descriptors)
+        # (keyframe, database id, descriptors, the pose its frames are tracked from: the local map moves it later)
+        self._pending: Deque[Tuple[object, int, np.ndarray, np.ndarray]] = deque()
         self._held: Optional[int] = None                    # database id whose correction holds until relocalised
         # (stamp, T_odom_camera, database id, held id): the held id's correction while the id's session is not localised
         self.frames: List[Tuple[float, np.ndarray, int, Optional[int]]] = []
-        self._tracked: Dict[int, np.ndarray] = {}           # database id -> its pose its frames were tracked from
+        # database id -> T_settled T_tracked^-1: how the local map moved the keyframe after its frames were tracked
+        self._settled: Dict[int, np.ndarray] = {}
 
     @property
     def settle(self) -> int:
@@ -74,16 +76,16 @@ class TrackerLink:
         self._last = keyframe
         key = self.backend.new_id()
         self._ids[keyframe.id] = key
-        if self.keep_frames:   # the newest keyframe: the local map moves it only once a newer one is tracked from
-            self._tracked[key] = np.array(keyframe.T_world_camera, dtype=np.float64)
         descriptors = keyframe.encoded.features.descriptors.detach().float().cpu().numpy().astype(np.float16)
-        self._pending.append((keyframe, key, descriptors))
+        self._pending.append((keyframe, key, descriptors, np.array(keyframe.T_world_camera, dtype=np.float64)))
         settle = 0 if keyframe.metric else self.settle
         while len(self._pending) > settle:
             self._hand_over(*self._pending.popleft())
 
-    def _hand_over(self, keyframe, key: int, descriptors: np.ndarray) -> None:
+    def _hand_over(self, keyframe, key: int, descriptors: np.ndarray, T_world_tracked: np.ndarray) -> None:
         camera = self.tracker.camera
+        if self.keep_frames:
+            self._settled[key] = keyframe.T_world_camera @ np.linalg.inv(T_world_tracked)
         record = KeyframeRecord.from_arrays(
             key, self.backend.session, keyframe.stamp, keyframe.T_world_camera, keyframe.keypoints,
             keyframe.normalized, descriptors, keyframe.points, (camera.width, camera.height), keyframe.metric,
@@ -139,7 +141,7 @@ class TrackerLink:
             stamps.append(stamp)
             localised.append(C is not None)
             if C is not None:
-                C = C @ self.backend.database[key].T_world_camera @ invert_sim3(self._tracked[key])
+                C = C @ self._settled[key]
             if C is None and held is not None:
                 C = self.backend.correction(held)
             poses.append(rigid(C @ T) if C is not None else T)
