@@ -184,8 +184,8 @@ def main() -> int:
         print(f"pose link vs the PnP points' depth ratio (log, %): correlation "
               f"{np.corrcoef(np.log(links['pose']), np.nan_to_num(np.log(subset)))[0, 1]:.2f}; "
               f"subset mean {100 * np.nanmean(np.log(subset)):+.3f} %")
-        print(f"largest pose links: {'kf':>4} {'frame':>5} {'pose%':>6} {'tri%':>6} {'BA%':>6} {'sub%':>6} {'solver':>9} "
-              f"{'pnp':>4} {'known':>5} {'inl':>4} {'match':>5} {'par':>5} {'turn':>5} {'gap':>3} reason")
+        print(f"largest pose links: {'kf':>4} {'frame':>5} {'pose%':>6} {'tri%':>6} {'BA%':>6} {'sub%':>6} "
+              f"{'solver':>9} {'pnp':>4} {'known':>5} {'inl':>4} {'match':>5} {'par':>5} {'turn':>5} {'gap':>3} reason")
         for j in sorted(worst):
             r = records[j + 2]
             print(f"{'':>19} {j + 2:>4} {r['keyframe'].frame_index:>5} "

@@ -45,8 +45,8 @@ import numpy as np
 
 from .camera import CameraModel
 from .config import VOConfig
-from .keyframe import Keyframe, KeyframePolicy
 from .geometry import rotation_angle_deg
+from .keyframe import Keyframe, KeyframePolicy
 from .local_map import LocalMap
 from .pose_solvers import (Frame, MatchedPair, MotionPrior, PoseHypothesis, PoseSolver, Solver, TrackingState,
                            triangulate_inliers)
