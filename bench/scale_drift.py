@@ -14,6 +14,9 @@ The tracker runs at the defaults (or with `--set` overrides). Per block of keyfr
   local-map keyframes that see each when it is adjusted);
 - `depth` (synthetic only): median estimated / true depth of those points, relative to the first keyframes': the
   scale the next keyframes inherit.
+With true depths (synthetic), each handoff's links (pose, triangulation, BA: see below), the handoffs with the
+largest pose link (`--worst`: their solver, points, rotation from the keyframe, keyframe reason, and `sub`, the
+depth ratio of the points the pose was fitted to against all of the keyframe's), and the pose link by solver.
 Then the drift per keyframe (log-linear fits) and the whole trajectory's ATE, KITTI metric and scale drift.
 """
 import argparse
@@ -23,6 +26,7 @@ import numpy as np
 
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.evaluation import evaluate_trajectory
+from lightglue_ros.vo.geometry import rotation_angle_deg
 from lightglue_ros.vo.tracker import Tracker
 
 
@@ -42,6 +46,13 @@ class RecordingTracker(Tracker):
         self.records.append({"keyframe": keyframe, "before": before, "after": keyframe.T_world_camera.copy(),
                              "points_before": points_before, "points_after": keyframe.points.copy(),
                              "reason": "".join(c for c in pair_reason(self, pair, hypothesis) if not c.isdigit()),
+                             "solver": hypothesis.solver.value, "num_points": hypothesis.num_points,
+                             "known": pair.keyframe.num_points, "parallax": hypothesis.parallax_px,
+                             "inliers": int(hypothesis.inliers.sum()), "matches": len(pair.match.matches),
+                             "turn": rotation_angle_deg(hypothesis.T_camera_keyframe[:3, :3]),
+                             "gap": pair.frame.index - pair.keyframe.frame_index,
+                             "pnp_index": pair.match.matches[hypothesis.inliers, 0][
+                                 pair.keyframe.known[pair.match.matches[hypothesis.inliers, 0]]],
                              "track": float(np.mean(track)) if len(seen) else np.nan})
 
 
@@ -105,6 +116,7 @@ def main() -> int:
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--block", type=int, default=10, help="keyframes per printed row")
+    parser.add_argument("--worst", type=int, default=15, help="handoffs listed with the largest pose link")
     parser.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE", help="VOConfig overrides")
     args = parser.parse_args()
     config = parse_overrides(args.set)
@@ -163,6 +175,28 @@ def main() -> int:
         D_after = np.array([median_depth_ratio(r["points_after"], true_depth[r["keyframe"].id]) for r in records])
         links = {"pose": scale["create"][1:] / D_after[1:-1], "triangulation": D_before[2:] / scale["create"][1:],
                  "BA": D_after[2:] / D_before[2:]}
+        worst = np.argsort(-np.abs(np.nan_to_num(np.log(links["pose"]))))[:args.worst]
+        # The depth ratio of the points the pose was fitted to, against all of the keyframe's: how far the subset
+        # that carries the step differs from the scale the keyframe's points have as a whole.
+        subset = np.array([median_depth_ratio(r["points_after"][records[j + 2]["pnp_index"]],
+                                              true_depth[r["keyframe"].id][records[j + 2]["pnp_index"]])
+                           for j, r in enumerate(records[1:-1])]) / D_after[1:-1]
+        print(f"pose link vs the PnP points' depth ratio (log, %): correlation "
+              f"{np.corrcoef(np.log(links['pose']), np.nan_to_num(np.log(subset)))[0, 1]:.2f}; "
+              f"subset mean {100 * np.nanmean(np.log(subset)):+.3f} %")
+        print(f"largest pose links: {'kf':>4} {'frame':>5} {'pose%':>6} {'tri%':>6} {'BA%':>6} {'sub%':>6} "
+              f"{'solver':>9} {'pnp':>4} {'known':>5} {'inl':>4} {'match':>5} {'par':>5} {'turn':>5} {'gap':>3} reason")
+        for j in sorted(worst):
+            r = records[j + 2]
+            print(f"{'':>19} {j + 2:>4} {r['keyframe'].frame_index:>5} "
+                  + " ".join(f"{100 * np.log(links[k][j]):>+6.2f}" for k in ("pose", "triangulation", "BA"))
+                  + f" {100 * np.log(subset[j]):>+6.2f}"
+                  + f" {r['solver']:>9} {r['num_points'] or 0:>4} {r['known']:>5} {r['inliers']:>4} "
+                  f"{r['matches']:>5} {r['parallax']:>5.1f} {r['turn']:>5.2f} {r['gap']:>3} {r['reason']}")
+        for solver in sorted({r["solver"] for r in records[2:]}):
+            rows = [j for j in range(len(links["pose"])) if records[j + 2]["solver"] == solver]
+            print(f"pose link by solver: {solver}: {len(rows)} handoffs, sum "
+                  f"{100 * np.nansum(np.log(links['pose'][rows])):+.2f} %")
         print("handoff links, mean per keyframe: " + ", ".join(
             f"{k} {100 * np.nanmean(np.log(v)):+.3f} % (median {100 * np.nanmedian(np.log(v)):+.3f} %)"
             for k, v in links.items()))

@@ -137,6 +137,12 @@ class VOConfig:
                                     "(the scale and the pose fit rest on them; in a turn they go fast: with 40, "
                                     "points lived 2-3 keyframes and KITTI 01's scale drifted 1.24x in its "
                                     "98 degree curve, 1.08x with 80).", range=(0, 10000))
+    keyframe_max_rotation_deg: float = knob(15.0, "New keyframe when the camera turned more than this from the "
+                                            "keyframe (degrees): in a sharp turn the known points leave the view "
+                                            "within a keyframe, and the few left hand on the scale. A 2000-frame "
+                                            "synthetic street (seed 2): 180 -> 15 gave scale drift 1.51 -> 1.30, "
+                                            "ATE 0.62 -> 0.40 %; KITTI 01, 04 and TUM unchanged (no keyframe "
+                                            "turned that far).", range=(0.1, 180.0))
     keyframe_max_age: int = knob(30, "New keyframe after this many frames at the latest.", range=(1, 100000))
 
     # --- tracking state --------------------------------------------------------------------------------

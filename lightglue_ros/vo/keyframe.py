@@ -60,13 +60,14 @@ class KeyframePolicy:
         self.max_parallax_px = config.keyframe_max_parallax_px
         self.max_age = config.keyframe_max_age
         self.min_points = config.keyframe_min_points
+        self.max_rotation_deg = config.keyframe_max_rotation_deg
 
     def reason(self, num_inliers: int, num_matches: int, parallax_px: float, age: int,
-               num_points: Optional[int] = None) -> Optional[str]:
+               num_points: Optional[int] = None, rotation_deg: float = 0.0) -> Optional[str]:
         """Why a new keyframe is needed, or None to keep the current one.
 
         `num_points`: inliers with a known 3D point (None while the keyframe has none, as during monocular
-        initialisation).
+        initialisation); `rotation_deg`: the camera's rotation from the keyframe.
         """
         if num_inliers < self.min_inliers:
             return f"inliers {num_inliers} < {self.min_inliers}"
@@ -77,6 +78,8 @@ class KeyframePolicy:
             return f"parallax {parallax_px:.1f} px > {self.max_parallax_px}"
         if num_points is not None and num_points < self.min_points:
             return f"inliers with known points {num_points} < {self.min_points}"
+        if rotation_deg > self.max_rotation_deg:
+            return f"rotation {rotation_deg:.1f} deg > {self.max_rotation_deg}"
         if age >= self.max_age:
             return f"age {age} >= {self.max_age}"
         return None

@@ -45,6 +45,7 @@ import numpy as np
 
 from .camera import CameraModel
 from .config import VOConfig
+from .geometry import rotation_angle_deg
 from .keyframe import Keyframe, KeyframePolicy
 from .local_map import LocalMap
 from .pose_solvers import (Frame, MatchedPair, MotionPrior, PoseHypothesis, PoseSolver, Solver, TrackingState,
@@ -369,7 +370,8 @@ class Tracker:
         if hypothesis.state == TrackingState.INITIALIZING:
             return ""  # keep the first keyframe until the pair has enough parallax
         reason = self.policy.reason(int(hypothesis.inliers.sum()), len(pair.match.matches), hypothesis.parallax_px,
-                                    pair.keyframe.age(pair.frame.index), hypothesis.num_points)
+                                    pair.keyframe.age(pair.frame.index), hypothesis.num_points,
+                                    rotation_angle_deg(hypothesis.T_camera_keyframe[:3, :3]))
         return f"new keyframe: {reason}" if reason else ""
 
     def _new_keyframe(self, frame: Frame, T_world_camera: np.ndarray, covariance: np.ndarray,
