@@ -17,7 +17,7 @@ the frontend takes them, or at `--rate` frames per second (a camera: a frame tha
 Printed per run: the frontend's ms per frame (`FrameResult.timings['total']`) and the wall time per frame
 (process + observe) as mean / median / p90; with SLAM the keyframes the backend processed by the last frame and its
 backlog then, the time it took to drain that, its ms per keyframe, loops accepted and candidates verified; and the
-process's CPU seconds per thread group (frontend-side threads against the backend's), from /proc.
+process's CPU seconds (/proc): all threads, the backend's thread, and the four busiest threads with their niceness.
 """
 import argparse
 import os
@@ -64,7 +64,7 @@ def thread_cpu_s() -> dict:
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        out[(task.name, name)] = (int(fields[11]) + int(fields[12])) / tick
+        out[(task.name, f"{name} nice {fields[16]}")] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
 
@@ -115,8 +115,9 @@ def run(frames, config, camera, matcher, slam: bool, rate: float, metric: bool) 
         backend_tid, cpu_after = None, thread_cpu_s()
     cpu = {key: value - cpu_before.get(key, 0.0) for key, value in cpu_after.items()}
     backend_cpu = sum(v for (tid, _), v in cpu.items() if tid == backend_tid)
+    top = sorted(cpu.items(), key=lambda item: -item[1])[:4]
     line += f"\n        CPU s (frames and drain): all threads {sum(cpu.values()):.1f}, the backend thread itself " \
-        f"{backend_cpu:.1f}"
+        f"{backend_cpu:.1f}; most: " + ", ".join(f"{tid} ({name}) {v:.1f}" for (tid, name), v in top)
     print(line, flush=True)
 
 
