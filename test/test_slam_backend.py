@@ -6,13 +6,12 @@ import threading
 
 import numpy as np
 
+from conftest import tum_rpy_frames
 from lightglue_ros.slam import SlamBackend, SlamConfig
 from lightglue_ros.slam.backend import Detection
 from lightglue_ros.slam.database import KeyframeRecord
 from lightglue_ros.slam.sim3 import make_sim3
 from lightglue_ros.slam.verification import LoopMeasurement
-
-from conftest import tum_rpy_frames
 
 # Keyframes 1 m apart along x; never a candidate (nothing to verify, so no matcher).
 CONFIG = SlamConfig(exclude_recent_keyframes=100000, vocabulary_clusters=8, vocabulary_keyframes=4)

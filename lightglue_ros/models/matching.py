@@ -149,12 +149,12 @@ class FeatureMatcher:
             self.lightglue = LightGlue(features, lightglue_conf, weights=lightglue_weights).to(self.device)
 
     def worker_copy(self, threads: int = 1) -> "FeatureMatcher":
-        """The matcher for a background thread's matching (the SLAM backend's verification): the same models, but
-        onnxruntime's LightGlue sessions of its own with `threads` intra-op threads.
+        """A matcher for a background thread (the SLAM backend's verification): the same models, sessions of its own.
 
-        The tracker's sessions run on a pool of threads made by the thread that made them, at its OS priority: a
-        background thread's matches there would take the tracker's priority and pool. With one thread a session runs
-        on its caller alone. The torch backend's models are shared as they are.
+        Its onnxruntime LightGlue sessions have `threads` intra-op threads. The tracker's sessions run on pools of
+        threads made by the thread that made them, at its OS priority: a background thread's matches there would take
+        the tracker's priority and pool. With one thread a session runs on its caller alone. The torch backend's
+        models are shared as they are.
         """
         twin = copy.copy(self)
         twin.pending_timings = []
