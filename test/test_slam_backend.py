@@ -1,8 +1,12 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
 """The backend's bookkeeping without images: the worker thread, the drift bound, the agreement of consecutive loops."""
+import os
+import threading
+
 import numpy as np
 
+from conftest import tum_rpy_frames
 from lightglue_ros.slam import SlamBackend, SlamConfig
 from lightglue_ros.slam.backend import Detection
 from lightglue_ros.slam.database import KeyframeRecord
@@ -36,6 +40,32 @@ def test_worker_thread_processes_everything_queued():
     assert len(backend.database) == 30 and backend.index.trained and len(backend.index.ids) == 30
     for key in backend.database.order:   # no loop: the corrections are the identity
         np.testing.assert_allclose(backend.correction(key), np.eye(4), atol=1e-9)
+
+
+def test_worker_thread_is_niced_and_matches_on_sessions_of_its_own(data_dir):
+    """The frontend's time: the thread at the lowest priority, its LightGlue on one thread of its own, same matches."""
+    from lightglue_ros.models.matching import FeatureMatcher
+
+    matcher = FeatureMatcher(max_keypoints=256, resize=None, device="cpu", backend="onnxruntime")
+    backend = SlamBackend(CONFIG, matcher, 500.0, False, "aliked")
+    backend.start()
+    backend.add_keyframe(next(records(backend, 1, np.random.default_rng(0))))
+    backend.wait()
+    assert os.getpriority(os.PRIO_PROCESS, backend._thread.native_id) == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0   # the caller's (the frontend's) untouched
+    backend.stop()
+    worker = backend.verifier.matcher
+    assert worker is not matcher and worker.lightglue is not matcher.lightglue
+    frames, _ = tum_rpy_frames(data_dir, 2)
+    features = [matcher.extract(image) for _, image, _ in frames]
+    ours = matcher.match(*(matcher.encode(f) for f in features))
+    theirs = worker.match(*(worker.encode(f) for f in features))
+    np.testing.assert_array_equal(theirs.matches, ours.matches)
+    assert len(ours.matches) > 50
+    assert worker.lightglue.graphs and not set(map(id, worker.lightglue.graphs.values())) & \
+        set(map(id, matcher.lightglue.graphs.values()))
+    for graph in worker.lightglue.graphs.values():
+        assert graph.session.get_session_options().intra_op_num_threads == 1
 
 
 def detection(backend, query, candidate, shift):

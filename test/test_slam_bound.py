@@ -158,3 +158,18 @@ def test_a_removed_node_marginalises_its_edges_and_parallel_ones_are_fused(metri
     reduced.optimize()
     for k in (1, 3, 4):
         np.testing.assert_allclose(reduced.nodes[k], full.nodes[k], atol=0.005)
+
+
+def test_a_backend_behind_maps_the_queued_keyframes_without_looking_them_up():
+    """Threaded, keyframes queued beyond `max_backlog_keyframes` skip the loop lookup (its cost) but join the map."""
+    backend = SlamBackend(SlamConfig(**SMALL, max_backlog_keyframes=5, cull_coverage=1.0), None, 500.0, False,
+                          "aliked")
+    backend.start()
+    with backend._lock:   # the worker waits at its first keyframe until all 30 are queued: 29 are then behind it
+        circle(backend, 30)
+    backend.wait()
+    backend.stop()
+    assert backend.error is None
+    # Keyframe k is processed with 29 - k still queued: those with more than 5 behind them are not looked up.
+    assert backend.stats.not_looked_up == 24
+    assert len(backend.database) == 30 and len(backend.graph.edges) == 29

@@ -12,6 +12,7 @@ image, whatever the internal resize.
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import warnings
@@ -146,6 +147,20 @@ class FeatureMatcher:
                                            max_keypoints, session_conf).to(self.device)
         else:
             self.lightglue = LightGlue(features, lightglue_conf, weights=lightglue_weights).to(self.device)
+
+    def worker_copy(self, threads: int = 1) -> "FeatureMatcher":
+        """A matcher for a background thread (the SLAM backend's verification): the same models, sessions of its own.
+
+        Its onnxruntime LightGlue sessions have `threads` intra-op threads. The tracker's sessions run on pools of
+        threads made by the thread that made them, at its OS priority: a background thread's matches there would take
+        the tracker's priority and pool. With one thread a session runs on its caller alone. The torch backend's
+        models are shared as they are.
+        """
+        twin = copy.copy(self)
+        twin.pending_timings = []
+        if self.backend == "onnxruntime":
+            twin.lightglue = self.lightglue.worker_copy(threads)
+        return twin
 
     @classmethod
     def from_config(cls, config) -> "FeatureMatcher":

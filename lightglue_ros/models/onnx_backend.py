@@ -28,6 +28,7 @@ The TensorRT and CUDA paths are written from onnxruntime's documentation and hav
 """
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import os
@@ -59,6 +60,9 @@ default_conf = {
     # cannot turn that off): measured 1.6x the CPU time per frame (bench/memory.py, KITTI 04, 2 cores) for no
     # memory saved (idle threads hold little), hence per session.
     "threads": "session",
+    # Intra-op threads of each session ("session" threads): 0 is torch.get_num_threads(). With 1 a session runs on
+    # its caller's thread alone (no pool), at that thread's OS priority: the SLAM backend's matcher (`worker_copy`).
+    "intra_op_threads": 0,
     # "shared": one CPU arena, registered in the environment, for all sessions; "session": an arena each, each grown
     # to its graph's largest input; "off": plain malloc / free.
     "arena": "shared",
@@ -178,7 +182,8 @@ def session_options(conf: dict):
     if conf["threads"] == "shared":
         options.use_per_session_threads = False
     else:
-        options.intra_op_num_threads = torch.get_num_threads()  # as PyTorch: one thread per core by default
+        # As PyTorch by default: one thread per core.
+        options.intra_op_num_threads = conf["intra_op_threads"] or torch.get_num_threads()
         # Spinning workers of one pool would steal the cores from the next graph and from PyTorch.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if conf["arena"] == "shared":
@@ -434,6 +439,16 @@ class OnnxLightGlue(LightGlue):
                                            {"desc0": {1: "n0"}, "desc1": {1: "n1"}, "sim": {1: "n0", 2: "n1"},
                                             "z0": {1: "n0"}, "z1": {1: "n1"}})
         return files
+
+    def worker_copy(self, threads: int) -> "OnnxLightGlue":
+        """This LightGlue (same graph files and weights) with sessions of its own on `threads` intra-op threads.
+
+        Its sessions are made on first use, as this one's.
+        """
+        twin = copy.copy(self)
+        twin.session_conf = {**(self.session_conf or {}), "intra_op_threads": threads}
+        twin.graphs = {}
+        return twin
 
     def graph(self, name: str) -> Graph:
         if name not in self.graphs:

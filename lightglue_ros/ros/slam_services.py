@@ -19,8 +19,12 @@ response; the node keeps tracking in the map it had.
 
 The backend is made at the first frame (it needs the camera's focal length; metric when that frame has depth) and
 runs on its own thread: the worker only copies a new keyframe's descriptors and queues it (`TrackerLink.observe`),
-so the frontend never waits for it. Its BLAS runs on one thread where threadpoolctl is installed (the limit is the
-process's: the frontend's work is torch's, whose threads are its own); else set OPENBLAS_NUM_THREADS=1.
+so the frontend never waits for it; the thread runs at the lowest priority with its matching on it alone
+(`SlamConfig.thread_nice`, `thread_matcher_threads`), behind the frontend when the CPU is short. Its BLAS runs on
+one thread where threadpoolctl is installed (the limit is the process's: the frontend's work is torch's, whose
+threads are its own); else set OPENBLAS_NUM_THREADS=1: OpenBLAS's worker thread is made at the frontend's priority
+and spins after each call (bench/slam_frontend.py, tum_fr1_rpy, 2 cores: without it 62.6 CPU s of that thread, the
+frontend +14 % per frame with SLAM; with it +12 %).
 """
 from __future__ import annotations
 
@@ -256,6 +260,7 @@ class SlamSide:
                 "rejected": s.rejected,
                 "session": backend.session, "relocalisations": s.relocalisations,
                 "rejected_reasons": dict(s.reasons), "candidates": s.candidates, "backlog": backend.backlog,
+                "not_looked_up": s.not_looked_up,
                 "keyframe_ms": round(float(np.mean(ms)), 1) if ms else None, "observe_ms": round(self.observe_ms, 2),
                 "error": None if backend.error is None else f"{type(backend.error).__name__}: {backend.error}"}
 

@@ -26,10 +26,16 @@ A session that is not in the map yet (a run started on a loaded map, or the keyf
 re-initialised from a loss: `new_session`) is localised by its first accepted loop (a relocalisation): its keyframes
 move into the map frame by that correction and it joins the graph (a loaded map's own keyframes stay fixed, so poses
 come out in the saved map's frame and scale).
+
+Threaded (the node), the worker lowers its own OS priority (`thread_nice`) and verifies with a matcher whose
+onnxruntime sessions are its own, on its thread alone (`thread_matcher_threads`, `FeatureMatcher.worker_copy`): on a
+CPU shared with the frontend the backend's work yields to the frontend's and the backend runs behind (`backlog`).
+Inline (offline runs) it uses the tracker's matcher as it is.
 """
 from __future__ import annotations
 
 import heapq
+import os
 import queue
 import threading
 import time
@@ -64,6 +70,7 @@ class LoopStats:
     rejected: int = 0                # verified loops refused (bounds, disagreement, never confirmed, graph error)
     candidates: int = 0              # place-recognition candidates verified
     unverified: int = 0              # of those, refused by the verification
+    not_looked_up: int = 0           # keyframes mapped without a loop lookup: the backend was behind
     reasons: Dict[str, int] = field(default_factory=dict)
     keyframe_ms: List[float] = field(default_factory=list)
     optimisations: int = 0
@@ -98,6 +105,7 @@ class SlamBackend:
         self._corrections: Dict[int, np.ndarray] = {}    # keyframe id -> S_map_odom (read without a lock)
         self._queue: "queue.Queue[Optional[KeyframeRecord]]" = queue.Queue()
         self._thread: Optional[threading.Thread] = None
+        self._worker_matcher = None                      # the verification's matcher in the thread (`_background`)
         self._lock = threading.Lock()                    # the backend's state, against save() from another thread
         self.error: Optional[BaseException] = None
         self._columns = [np.zeros(0)] * 4                 # `_allowed`'s per-candidate columns, grown as indexed
@@ -168,6 +176,10 @@ class SlamBackend:
 
     # --- the work --------------------------------------------------------------------------------------------
     def _work(self) -> None:
+        try:
+            self._background()
+        except Exception as exc:  # noqa: B902 the keyframes are still processed (on the tracker's matcher); kept
+            self.error = exc
         while True:
             record = self._queue.get()
             try:
@@ -178,6 +190,20 @@ class SlamBackend:
                 self.error = exc
             finally:
                 self._queue.task_done()
+
+    def _background(self) -> None:
+        """In the worker thread: lower its priority and move the verification to a matcher run on it alone."""
+        cfg = self.config
+        if cfg.thread_nice and hasattr(os, "setpriority"):
+            tid = threading.get_native_id()
+            try:   # Linux: the nice value is the thread's; lowering it needs no privilege
+                os.setpriority(os.PRIO_PROCESS, tid, max(cfg.thread_nice, os.getpriority(os.PRIO_PROCESS, tid)))
+            except OSError:
+                pass
+        if cfg.thread_matcher_threads and self._worker_matcher is None and \
+                hasattr(self.verifier.matcher, "worker_copy"):
+            self._worker_matcher = self.verifier.matcher.worker_copy(cfg.thread_matcher_threads)
+            self.verifier.matcher = self._worker_matcher
 
     def _process(self, record: KeyframeRecord) -> None:
         start = time.perf_counter()
@@ -192,7 +218,9 @@ class SlamBackend:
                 if waiting:   # the vocabulary was just trained: the keyframes that waited for it get theirs
                     for row, key in enumerate(self.index.ids):
                         self.database[key].global_descriptor = self.index.matrix[row]
-            detection = self._detect(record) if vector is not None else None
+            behind = self._queue.qsize() > self.config.max_backlog_keyframes
+            self.stats.not_looked_up += behind
+            detection = self._detect(record) if vector is not None and not behind else None
             self._consider(record, detection)
             self._publish([record.id])
             self._bound(record)
@@ -522,4 +550,5 @@ class SlamBackend:
         return (f"loop closures: {s.accepted} accepted, {s.rejected} rejected ({reasons}); candidates verified "
                 f"{s.candidates}, refused by verification {s.unverified}; keyframes {len(self.database)}, "
                 f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}, "
-                f"relocalisations {s.relocalisations} ({len(self.localised)} sessions), keyframes dropped {s.culled}")
+                f"relocalisations {s.relocalisations} ({len(self.localised)} sessions), keyframes dropped {s.culled}, "
+                f"not looked up (behind) {s.not_looked_up}")

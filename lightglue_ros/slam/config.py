@@ -66,6 +66,19 @@ class SlamConfig:
     max_loop_error: float = knob(3.0, "After the optimisation a loop edge whose whitened error exceeds this "
                                  "(sigmas) disagrees with the rest of the graph: its loop is removed.",
                                  range=(0.1, 1000.0))
+    # --- the backend's thread (node: `start()`; offline runs are inline and use neither) -------------------
+    thread_nice: int = knob(19, "OS niceness the backend's thread takes (Linux: per thread; 0: the frontend's): "
+                            "on a CPU the frontend shares, its matching waits for the frontend's, not the other "
+                            "way round (the backend runs behind instead).", range=(0, 19))
+    thread_matcher_threads: int = knob(1, "Threaded: the verification's LightGlue runs in onnxruntime sessions of "
+                                       "its own (made on first use; RSS measured +0.3 MiB at 640x480) with this "
+                                       "many intra-op threads; 1: on the backend's thread alone, at its niceness "
+                                       "(the tracker's sessions run on pool threads at the frontend's). 0: the "
+                                       "tracker's sessions.", range=(0, 64))
+    max_backlog_keyframes: int = knob(20, "Threaded: while more keyframes than this wait for the backend (it runs "
+                                      "behind a busy frontend), a keyframe joins the map without being looked up "
+                                      "for loops (the verification is its cost), so the queue and its memory stay "
+                                      "bounded and the backend catches up.", range=(1, 100000))
     # --- pose graph ------------------------------------------------------------------------------------
     odometry_rotation_sigma_deg: float = knob(0.5, "Odometry edge: rotation sigma per keyframe step (degrees).",
                                               range=(1e-6, 90.0))
