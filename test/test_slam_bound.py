@@ -161,15 +161,16 @@ def test_a_removed_node_marginalises_its_edges_and_parallel_ones_are_fused(metri
 
 
 def test_a_backend_behind_maps_the_queued_keyframes_without_looking_them_up():
-    """Threaded, keyframes queued beyond `max_backlog_keyframes` skip the loop lookup (its cost) but join the map."""
-    backend = SlamBackend(SlamConfig(**SMALL, max_backlog_keyframes=5, cull_coverage=1.0), None, 500.0, False,
-                          "aliked")
+    """Threaded, keyframes queued beyond `max_backlog_keyframes` (its default) skip the loop lookup but join the map."""
+    backend = SlamBackend(SlamConfig(**SMALL, cull_coverage=1.0), None, 500.0, False, "aliked")
+    bound = backend.config.max_backlog_keyframes
     backend.start()
-    with backend._lock:   # the worker waits at its first keyframe until all 30 are queued: 29 are then behind it
-        circle(backend, 30)
+    count = bound + 10
+    with backend._lock:   # the worker waits at its first keyframe until all are queued: count - 1 are behind it
+        circle(backend, count)
     backend.wait()
     backend.stop()
     assert backend.error is None
-    # Keyframe k is processed with 29 - k still queued: those with more than 5 behind them are not looked up.
-    assert backend.stats.not_looked_up == 24
-    assert len(backend.database) == 30 and len(backend.graph.edges) == 29
+    # Keyframe k is processed with count - 1 - k still queued: those with more than `bound` behind are not looked up.
+    assert backend.stats.not_looked_up == count - 1 - bound
+    assert len(backend.database) == count and len(backend.graph.edges) == count - 1
