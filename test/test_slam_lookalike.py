@@ -50,8 +50,10 @@ def test_no_false_loop_between_look_alike_places_and_the_bounds_are_what_holds(t
     # The same keyframes (the saved map) through backends with the guards off: the drift bound, then the graph check.
     from lightglue_ros.models.matching import FeatureMatcher
     from lightglue_ros.slam import SlamBackend, SlamConfig, map_file
+    from lightglue_ros.slam.ground_truth import loops_against_truth
     from lightglue_ros.vo.config import VOConfig
     from lightglue_ros.vo.sources import read_camera_info_yaml
+    from lightglue_ros.vo.tum import read_tum
 
     config = VOConfig(resize=0, max_keypoints=256, device="cpu")
     matcher = FeatureMatcher.from_config(config)
@@ -62,11 +64,16 @@ def test_no_false_loop_between_look_alike_places_and_the_bounds_are_what_holds(t
         backend = SlamBackend(SlamConfig(**values), matcher, focal, False, config.features)
         for record in map_file.records_from(arrays, False):
             backend.add_keyframe(record)
-        return loops(backend.summary())
+        return backend
 
     # No drift bound (the largest share allowed): the loop agrees over consecutive keyframes, the graph refuses it.
-    accepted, _, reasons, _, _ = replay(max_correction_fraction=10.0)
+    accepted, _, reasons, _, _ = loops(replay(max_correction_fraction=10.0).summary())
     assert accepted == 0 and reasons.get("disagrees with the graph after optimisation", 0) >= 3, reasons
     # Neither: the false loop goes into the map. The trap is one that only the bounds stop.
-    accepted, _, _, _, _ = replay(max_correction_fraction=10.0, max_loop_error=1000.0)
+    backend = replay(max_correction_fraction=10.0, max_loop_error=1000.0)
+    accepted, _, _, _, _ = loops(backend.summary())
     assert accepted >= 3
+    # ... and the check against the ground truth (what `run --gt` prints) calls it false: the twin is 16 m away.
+    truth = loops_against_truth(backend, *read_tum(trap / "groundtruth.txt"))
+    assert truth.edges == accepted and truth.false == truth.loops >= 1, truth.summary()
+    assert truth.distance_m.min() > 10.0, truth.summary()

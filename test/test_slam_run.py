@@ -41,6 +41,11 @@ def test_slam_closes_the_loop_and_a_second_run_relocalises_in_its_map(loop, tmp_
     accepted, rejected = (int(v) for v in re.search(r"loop closures: (\d+) accepted, (\d+) rejected",
                                                     printed).groups())
     assert accepted >= 3 and rejected == 0, printed
+    # The loops against the ground truth (`slam/ground_truth.py`): none false, each within a centimetre of it.
+    truth = re.search(r"loops against ground truth: (\d+) loops \((\d+) edges\), false (\d+).*distance median "
+                      r"[0-9.]+ max ([0-9.]+) m", printed)
+    assert truth and int(truth.group(2)) == accepted and int(truth.group(3)) == 0, printed
+    assert float(truth.group(4)) < 0.01, printed
     corrected, odometry = ate(printed, "accuracy"), ate(printed, r"accuracy of the odometry alone \(no loop closure\)")
     # The loop closure removes a good part of the error the odometry has built up (at the defaults that is already
     # only 0.13 % of the path here: 0.027 m, corrected to 0.016 m; a false or unused loop leaves it or makes it worse).

@@ -19,6 +19,7 @@ final, loop-corrected pose is written; `--save-map FILE` keeps the map, `--load-
 the poses are then in that map's frame and scale, and only the frames localised in it are written (a summary line
 says how many). After a loss the tracker's re-initialised keyframes are relocalised in the map (`slam/link.py`);
 frames never relocalised are written with the correction the map had at the loss (a summary line says how many).
+With `--gt` the map's loops are also checked against it (`slam/ground_truth.py`: how many are false).
 `--start-frame N` skips the source's first N frames (e.g. to run a sequence's second half alone).
 
 Wheel odometry makes a monocular run metric: `--wheel-odom FILE` (TUM, the base's poses in the wheel odometry
@@ -295,7 +296,7 @@ def _run(args) -> int:
         raise ValueError(f"no frames could be processed from {args.source}")
     stamps, poses = np.array(summary.stamps), np.stack(summary.poses)
     if link is not None:
-        stamps, poses = finish_slam(args, link)
+        stamps, poses = finish_slam(args, link, truth)
     if not len(stamps):
         raise ValueError("no frame was localised in the loaded map: no trajectory written")
     write_tum(args.output, stamps, poses)
@@ -338,12 +339,16 @@ def start_slam(args, tracker, camera, metric: bool):
     return TrackerLink(tracker, backend)
 
 
-def finish_slam(args, link):
+def finish_slam(args, link, truth):
     """Every frame's final pose in the map frame (only the localised ones with --load-map), and the reports."""
+    from lightglue_ros.slam.ground_truth import loops_against_truth
+
     link.finish()
     backend = link.backend
     stamps, poses, localised = link.trajectory()
     print(backend.summary())
+    if truth is not None:
+        print(loops_against_truth(backend, *truth, max_time_diff=args.max_time_diff).summary())
     db = backend.database
     print(f"map: {len(db)} keyframes, {db.nbytes / max(len(db), 1) / 1024:.1f} KiB per keyframe in memory, "
           f"place recognition {backend.index.nbytes / 1024 ** 2:.1f} MiB")
