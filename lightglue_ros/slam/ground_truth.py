@@ -36,12 +36,11 @@ class LoopTruth:
         if not self.edges:
             return "loops against ground truth: none with both keyframes in the ground truth"
 
-        def worst(values, unit):
-            digits = 3 if unit == "m" else 2
+        def worst(values, unit, digits=3):
             return f"median {np.median(values):.{digits}f} max {values.max():.{digits}f} {unit}"
         return (f"loops against ground truth: {self.loops} loops ({self.edges} edges), false {self.false} (off by "
                 f"> {FALSE_ROTATION_DEG:g} deg or > {FALSE_DEPTH_SHARE:g} x the scene depth); error of the measured "
-                f"rotation {worst(self.rotation_error_deg, 'deg')}, distance {worst(self.distance_error_m, 'm')}; "
+                f"rotation {worst(self.rotation_error_deg, 'deg', 2)}, distance {worst(self.distance_error_m, 'm')}; "
                 f"keyframes apart {worst(self.distance_m, 'm')}")
 
 
@@ -51,8 +50,9 @@ def _true_poses(backend, truth_stamps, truth_poses, max_time_diff: float) -> Dic
     out = {}
     for key in backend.graph.nodes:
         if key in backend.database:
-            k = int(np.argmin(np.abs(stamps - backend.database[key].stamp)))
-            if abs(stamps[k] - backend.database[key].stamp) <= max_time_diff:
+            offsets = np.abs(stamps - backend.database[key].stamp)
+            k = int(np.argmin(offsets))
+            if offsets[k] <= max_time_diff:
                 out[key] = truth_poses[k]
     return out
 
