@@ -34,7 +34,7 @@ class LoopTruth:
 
     def summary(self) -> str:
         if not self.edges:
-            return "loops against ground truth: none with both keyframes in the ground truth"
+            return "loops against ground truth: none to check (no loop edge with both keyframes in the ground truth)"
 
         def worst(values, unit, digits=3):
             return f"median {np.median(values):.{digits}f} max {values.max():.{digits}f} {unit}"
