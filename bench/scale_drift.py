@@ -27,7 +27,7 @@ import numpy as np
 from lightglue_ros.vo.config import VOConfig
 from lightglue_ros.vo.evaluation import evaluate_trajectory
 from lightglue_ros.vo.geometry import rotation_angle_deg
-from lightglue_ros.vo.tracker import Tracker
+from lightglue_ros.vo.tracker import Tracker, append_pose
 
 
 class RecordingTracker(Tracker):
@@ -131,9 +131,8 @@ def main() -> int:
         if tracker is None:
             tracker, first = RecordingTracker(config, camera), pose
         result = tracker.process(image, stamp)
-        stamps.append(stamp)
+        append_pose(stamps, estimate, result)
         truth.append(np.linalg.inv(first) @ pose)
-        estimate.append(result.T_world_camera)
         ms.append(result.timings["total"])
         if result.is_keyframe and depth is not None:
             u, v = np.round(result.keypoints).astype(int).T

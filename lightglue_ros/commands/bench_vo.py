@@ -185,7 +185,7 @@ def run(args) -> int:
     import torch
 
     from lightglue_ros.commands.run import load_config
-    from lightglue_ros.vo.tracker import Tracker
+    from lightglue_ros.vo.tracker import Tracker, append_pose
 
     args.features = args.max_keypoints = None  # run.load_config's other overrides: none here
     config = load_config(args)
@@ -212,10 +212,10 @@ def run(args) -> int:
     for repeat in range(args.repeats):
         tracker.reset()
         official.reset()
-        poses, official_steps = [], []
+        poses, official_steps, own_stamps = [], [], []
         for stamp, image in zip(stamps, images):
             result = tracker.process(image, stamp)
-            poses.append(result.T_world_camera)
+            append_pose(own_stamps, poses, result)
             for stage, ms in result.timings.items():
                 ours_ms.setdefault(stage, []).append(ms)
             R, t, timings = official.process(image)

@@ -128,8 +128,9 @@ class Summary:
         self.scale = ""
 
     def add(self, result) -> None:
-        self.stamps.append(result.stamp)
-        self.poses.append(result.T_world_camera)
+        from lightglue_ros.vo.tracker import append_pose
+
+        append_pose(self.stamps, self.poses, result)
         state = getattr(result.state, "value", str(result.state))
         self.states[state] = self.states.get(state, 0) + 1
         # Tracked: the pose came from a measurement (the first frame defines the origin).

@@ -18,9 +18,11 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
   (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree);
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
-A refused one counts as rejected; the accepted ones are edges of the graph. The map is bounded (`_bound`): a
-keyframe whose 3D points its two neighbours in the session nearly all see (`cull_coverage`) is dropped, and past
-`max_map_keyframes` the most redundant one; its pose-graph edges are composed into its neighbour's.
+A refused one counts as rejected; the accepted ones are edges of the graph, and (`global_adjustment`) a monocular
+map is then bundle-adjusted whole (`global_adjustment.py`), its odometry edges re-measured on the result. The map
+is bounded (`_bound`): a keyframe whose 3D points its two neighbours in the session nearly all see (`cull_coverage`)
+is dropped, and past `max_map_keyframes` the most redundant one; its pose-graph edges are composed into its
+neighbour's.
 
 A session that is not in the map yet (a run started on a loaded map, or the keyframes after the tracker
 re-initialised from a loss: `new_session`) is localised by its first accepted loop (a relocalisation): its keyframes
@@ -46,6 +48,7 @@ import numpy as np
 
 from .config import SlamConfig
 from .database import KeyframeDatabase, KeyframeRecord
+from .global_adjustment import LoopMatches, adjust_map
 from .place_recognition import VladIndex
 from .pose_graph import Edge, PoseGraph, loop_sigmas, odometry_sigmas
 from .sim3 import decompose, invert_sim3, rigid, rotation_deg
@@ -76,6 +79,9 @@ class LoopStats:
     optimisations: int = 0
     relocalisations: int = 0         # sessions localised in the map by a loop (a loaded map, or after a loss)
     culled: int = 0                  # keyframes dropped from the map (redundant, or the most redundant at the cap)
+    adjustments: int = 0             # the map's bundle adjustments that held (`global_adjustment`)
+    adjustments_refused: int = 0     # ... and those refused (too few inliers)
+    adjustment_ms: List[float] = field(default_factory=list)
 
     def refuse(self, reason: str, count: int = 1) -> None:
         self.rejected += count
@@ -103,6 +109,7 @@ class SlamBackend:
         self.gap = 0
         self.anchor_path: Dict[int, float] = {}          # session -> path length at its last accepted loop
         self._corrections: Dict[int, np.ndarray] = {}    # keyframe id -> S_map_odom (read without a lock)
+        self.loop_matches: List[LoopMatches] = []        # the accepted loop edges' inlier matches (map's BA)
         self._queue: "queue.Queue[Optional[KeyframeRecord]]" = queue.Queue()
         self._thread: Optional[threading.Thread] = None
         self._worker_matcher = None                      # the verification's matcher in the thread (`_background`)
@@ -380,6 +387,9 @@ class SlamBackend:
         self.stats.relocalisations += relocalising
         self.localised[query_session] = True
         self.anchor_path[query_session] = self.database.path[detections[-1].measurement.query_id]
+        self.loop_matches.extend(LoopMatches(d.measurement.query_id, d.measurement.candidate_id,
+                                             d.measurement.pairs) for d in detections)
+        self._adjust()   # after every loop edge: once per revisit alone gained a third as much (synthetic loop)
         self.run_accepted = True
         self.run = [self.run[-1]] if self.run else []
         if self.run:  # agreement from now on is with the corrected graph: the last detection's correction is now ~I
@@ -388,6 +398,29 @@ class SlamBackend:
             self.run[-1].correction = nodes[last.candidate_id] @ last.S_candidate_query @ \
                 invert_sim3(nodes[last.query_id])
         self._publish(self.database.order)
+
+    def _adjust(self) -> None:
+        """Bundle-adjust the map (monocular, `global_adjustment`), then re-measure the odometry edges on its result.
+
+        The edges then hold the adjusted shape: a later loop's pose-graph optimisation bends that, not the odometry's.
+        """
+        cfg, db = self.config, self.database
+        records = [db[key] for key in db.order if self.localised.get(db[key].session, False)]
+        if self.metric or not cfg.global_adjustment or len(records) > cfg.global_adjustment_max_keyframes:
+            return
+        start = time.perf_counter()
+        adjustment = adjust_map(records, self.graph.nodes, sorted(self.graph.fixed), self.loop_matches, self.focal,
+                                cfg.pnp_threshold_px)
+        self.stats.adjustment_ms.append((time.perf_counter() - start) * 1e3)
+        if adjustment is None:
+            self.stats.adjustments_refused += 1
+            return
+        self.stats.adjustments += 1
+        nodes = self.graph.nodes
+        nodes.update(adjustment.nodes)
+        for e in self.graph.edges:
+            if e.loop is None and (e.i in adjustment.nodes or e.j in adjustment.nodes):
+                e.S_ij = invert_sim3(nodes[e.i]) @ nodes[e.j]
 
     def _publish(self, ids) -> None:
         corrections = dict(self._corrections) if len(ids) > 1 else self._corrections
@@ -551,4 +584,6 @@ class SlamBackend:
                 f"{s.candidates}, refused by verification {s.unverified}; keyframes {len(self.database)}, "
                 f"backend ms per keyframe mean {ms.mean():.1f} max {ms.max():.1f}, optimisations {s.optimisations}, "
                 f"relocalisations {s.relocalisations} ({len(self.localised)} sessions), keyframes dropped {s.culled}, "
-                f"not looked up (behind) {s.not_looked_up}")
+                f"not looked up (behind) {s.not_looked_up}, map bundle adjustments {s.adjustments} "
+                f"(refused {s.adjustments_refused}, ms mean {np.mean(s.adjustment_ms or [0]):.0f} "
+                f"max {np.max(s.adjustment_ms or [0]):.0f})")

@@ -30,6 +30,15 @@ class KeyframeRecord:
     image_size: tuple                # (width, height)
     metric: bool = False
     global_descriptor: Optional[np.ndarray] = field(default=None, repr=False)   # place recognition's, float32
+    # N int64: the frontend's local-map landmark id per keypoint (-1 for none; all -1 when it has none: RGB-D, a
+    # loaded map), so the map's bundle adjustment sees one point in every keyframe that tracked it
+    landmark_ids: Optional[np.ndarray] = field(default=None, repr=False)
+
+    @property
+    def landmarks(self) -> np.ndarray:
+        if self.landmark_ids is None:
+            return np.full(len(self.keypoints), -1, np.int64)
+        return self.landmark_ids
 
     @property
     def known(self) -> np.ndarray:
@@ -50,7 +59,7 @@ class KeyframeRecord:
 
     @classmethod
     def from_arrays(cls, key, session, stamp, T_world_camera, keypoints, normalized, descriptors, points,
-                    image_size, metric, max_keypoints: int) -> "KeyframeRecord":
+                    image_size, metric, max_keypoints: int, landmarks=None) -> "KeyframeRecord":
         """Copy and trim: the keypoints with a 3D point first (in detection order), then the others."""
         points = np.asarray(points, dtype=np.float32)
         known = np.isfinite(points[:, 2])
@@ -59,7 +68,7 @@ class KeyframeRecord:
         return cls(int(key), int(session), float(stamp), np.array(T_world_camera, dtype=np.float64),
                    np.asarray(keypoints, np.float32)[order].copy(), np.asarray(normalized, np.float32)[order].copy(),
                    np.asarray(descriptors, np.float16)[order].copy(), points[order].copy(), tuple(image_size),
-                   bool(metric))
+                   bool(metric), landmark_ids=None if landmarks is None else np.asarray(landmarks, np.int64)[order])
 
 
 class KeyframeDatabase:

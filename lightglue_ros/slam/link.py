@@ -62,6 +62,9 @@ class TrackerLink:
             key = self._ids[self._last.id]
         if not self.keep_frames:
             self.frames.clear()
+        revised = dict(result.revised)   # the frames that waited for the monocular initialisation
+        if revised:
+            self.frames = [(s, revised.get(s, T), k, h) for s, T, k, h in self.frames]
         self.frames.append((float(result.stamp), np.array(result.T_world_camera, dtype=np.float64), key, self._held))
 
     def _new_session(self) -> None:
@@ -89,7 +92,7 @@ class TrackerLink:
         record = KeyframeRecord.from_arrays(
             key, self.backend.session, keyframe.stamp, keyframe.T_world_camera, keyframe.keypoints,
             keyframe.normalized, descriptors, keyframe.points, (camera.width, camera.height), keyframe.metric,
-            self.backend.config.max_keypoints_per_keyframe)
+            self.backend.config.max_keypoints_per_keyframe, keyframe.landmarks)
         self.backend.add_keyframe(record)
 
     def finish(self) -> None:

@@ -14,7 +14,7 @@ disagree on.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict
 
 import cv2
@@ -40,6 +40,8 @@ class LoopMeasurement:
     spread: float = 0.0
     scale: float = 1.0              # candidate units per query unit
     reason: str = ""                # why it was refused; "" when verified
+    # K x 2 (query keypoint, candidate keypoint): the inliers, for the map's bundle adjustment
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
     @property
     def ok(self) -> bool:
@@ -138,4 +140,5 @@ class LoopVerifier:
         result.scale = 1.0 / s
         # X_query = s (R X_candidate + t)  =>  X_candidate = (1/s) R^T X_query - R^T t
         result.S_candidate_query = make_sim3(R.T, -R.T @ t, 1.0 / s)
+        result.pairs = np.stack([m[inlier, 1], m[inlier, 0]], axis=1).astype(np.int64)
         return result

@@ -20,12 +20,14 @@ re-found in the new keyframe by projection and descriptor), with older keyframes
 (`local_map.py`, timed as `bundle_adjustment`), which removes most of the drift of chained two-view estimates and
 holds the scale over distance. With RGB-D the keyframe's points come from the aligned depth image (metres).
 
-States: INITIALIZING (monocular scale not yet fixed; rotation-only updates), TRACKING, DEGENERATE (translation not
-observable or the frame failed: rotation-only update or pose held), LOST (`lost_after_failures` consecutive
-failures: the pose stays at the last good one). While frames fail, the latest one is kept as a candidate keyframe
-at the last good pose; once LOST, a frame that matches neither the keyframe nor the candidate replaces the candidate,
-and a frame that matches the candidate re-initialises there, so the trajectory continues without a jump
-(`FrameResult.reinitialised`: the motion during the loss is not in it, and a monocular scale starts over).
+States: INITIALIZING (monocular scale not yet fixed; rotation-only updates, the position held: the frame that
+initialises places these frames by PnP on its new points, `FrameResult.revised`, for offline trajectories),
+TRACKING, DEGENERATE (translation not observable or the frame failed: rotation-only update or pose held), LOST
+(`lost_after_failures` consecutive failures: the pose stays at the last good one). While frames fail, the latest one
+is kept as a candidate keyframe at the last good pose; once LOST, a frame that matches neither the keyframe nor the
+candidate replaces the candidate, and a frame that matches the candidate re-initialises there, so the trajectory
+continues without a jump (`FrameResult.reinitialised`: the motion during the loss is not in it, and a monocular scale
+starts over).
 
 Units (`FrameResult.scale`): metres with depth images, or monocular with a translation prior (wheel odometry, the
 distance travelled per frame: it fixes the initialisation's unit, each frame's distance from its keyframe, and the
@@ -63,6 +65,7 @@ RELATIVE_SCALE = "relative: units of the first scene depth"
 # Variance (m^2, rad^2) added per frame while the pose is held without a measurement: "unknown" for consumers
 # that fuse the odometry, but finite as ROS covariances must be.
 HELD_VARIANCE = 1e3
+MAX_WAITING_FRAMES = 100   # INITIALIZING frames kept to be placed once the map is initialised (`FrameResult.revised`)
 
 
 @dataclass
@@ -92,6 +95,10 @@ class FrameResult:
     prior_reason: str = ""              # why a translation prior given was not used ('' when it was, or none)
     # This frame re-initialised a LOST tracker on the candidate keyframe: the pose across the loss is the held one
     reinitialised: bool = False
+    # (stamp, T_world_camera) of the earlier frames the monocular initialisation now places: while it waited for
+    # parallax they were held at the first keyframe's position; against the points this frame triangulated their
+    # own matches give them a pose (offline trajectories take it; a live odometry has published them already)
+    revised: tuple = ()
 
     @property
     def metric(self) -> bool:
@@ -101,6 +108,14 @@ class FrameResult:
     @property
     def num_inliers(self) -> int:
         return int(self.inliers.sum())
+
+
+def append_pose(stamps: list, poses: list, result: FrameResult) -> None:
+    """Add a frame to a trajectory (stamps, poses), with the poses of the earlier frames it revised."""
+    stamps.append(result.stamp)
+    poses.append(result.T_world_camera)
+    for stamp, T in result.revised:
+        poses[len(stamps) - 1 - stamps[::-1].index(stamp)] = T
 
 
 class Tracker:
@@ -150,6 +165,7 @@ class Tracker:
         self.next_keyframe_id = 0
         self.unit_depth = 1.0                       # monocular: median scene depth at initialisation
         self.local_map = self._new_local_map()
+        self.waiting: list = []                     # INITIALIZING frames' pairs (no image) for `_revise_waiting`
         self._reset_prior()
 
     def _reset_prior(self) -> None:
@@ -335,6 +351,12 @@ class Tracker:
         if hypothesis.refines_points:
             with wall_timer(timings, "geometry"):
                 self._refine_points(pair, hypothesis)
+        revised = ()
+        if hypothesis.state == TrackingState.INITIALIZING and len(self.waiting) < MAX_WAITING_FRAMES:
+            self.waiting.append((frame.stamp, MatchedPair(keyframe, None, pair.match, pair.x0, pair.x1)))
+        elif hypothesis.sets_scale:
+            with wall_timer(timings, "geometry"):
+                revised = self._revise_waiting(keyframe)
         self.T_world_camera = keyframe.T_world_camera @ invert_transform(hypothesis.T_camera_keyframe)
         self.covariance = hypothesis.covariance
         self.state = hypothesis.state
@@ -353,8 +375,23 @@ class Tracker:
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= cfg.min_scale_points:
                 self.state = TrackingState.TRACKING
             self.prior_since_keyframe = 0.0
-        return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
-                            reason=reason or hypothesis.reason, reinitialised=reinitialised)
+        result = self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
+                              reason=reason or hypothesis.reason, reinitialised=reinitialised)
+        result.revised = revised
+        return result
+
+    def _revise_waiting(self, keyframe: Keyframe) -> tuple:
+        """(stamp, T_world_camera) of the frames that waited for the initialisation, by PnP on its new points."""
+        solver = PoseSolver(self.config, self.camera, self.unit_depth)
+        revised = []
+        for stamp, waiting in self.waiting:
+            if waiting.keyframe is not keyframe:
+                continue
+            hypothesis = solver.pnp(waiting, None)
+            if hypothesis.ok:
+                revised.append((stamp, keyframe.T_world_camera @ invert_transform(hypothesis.T_camera_keyframe)))
+        self.waiting = []
+        return tuple(revised)
 
     # --- points and keyframes ----------------------------------------------------------------------------------
     def _refine_points(self, pair: MatchedPair, hypothesis: PoseHypothesis) -> None:
