@@ -352,6 +352,7 @@ class Tracker:
             with wall_timer(timings, "geometry"):
                 self._refine_points(pair, hypothesis)
         revised = ()
+        self.waiting = [w for w in self.waiting if w[1].keyframe is keyframe]   # a new first keyframe: forget
         if hypothesis.state == TrackingState.INITIALIZING and len(self.waiting) < MAX_WAITING_FRAMES:
             self.waiting.append((frame.stamp, MatchedPair(keyframe, None, pair.match, pair.x0, pair.x1)))
         elif hypothesis.sets_scale:
@@ -385,8 +386,6 @@ class Tracker:
         solver = PoseSolver(self.config, self.camera, self.unit_depth)
         revised = []
         for stamp, waiting in self.waiting:
-            if waiting.keyframe is not keyframe:
-                continue
             hypothesis = solver.pnp(waiting, None)
             if hypothesis.ok:
                 revised.append((stamp, keyframe.T_world_camera @ invert_transform(hypothesis.T_camera_keyframe)))
