@@ -387,9 +387,10 @@ class SlamBackend:
         self.stats.relocalisations += relocalising
         self.localised[query_session] = True
         self.anchor_path[query_session] = self.database.path[detections[-1].measurement.query_id]
-        self.loop_matches.extend(LoopMatches(d.measurement.query_id, d.measurement.candidate_id,
-                                             d.measurement.pairs) for d in detections)
-        self._adjust()   # after every loop edge: once per revisit alone gained a third as much (synthetic loop)
+        if cfg.global_adjustment and not self.metric:   # kept only for it
+            self.loop_matches.extend(LoopMatches(d.measurement.query_id, d.measurement.candidate_id,
+                                                 d.measurement.pairs) for d in detections)
+            self._adjust()   # after every loop edge: once per revisit alone gained a third as much (synthetic loop)
         self.run_accepted = True
         self.run = [self.run[-1]] if self.run else []
         if self.run:  # agreement from now on is with the corrected graph: the last detection's correction is now ~I
@@ -400,13 +401,13 @@ class SlamBackend:
         self._publish(self.database.order)
 
     def _adjust(self) -> None:
-        """Bundle-adjust the map (monocular, `global_adjustment`), then re-measure the odometry edges on its result.
+        """Bundle-adjust the map (monocular), then re-measure the odometry edges on its result.
 
         The edges then hold the adjusted shape: a later loop's pose-graph optimisation bends that, not the odometry's.
         """
         cfg, db = self.config, self.database
         records = [db[key] for key in db.order if self.localised.get(db[key].session, False)]
-        if self.metric or not cfg.global_adjustment or len(records) > cfg.global_adjustment_max_keyframes:
+        if len(records) > cfg.global_adjustment_max_keyframes:
             return
         start = time.perf_counter()
         adjustment = adjust_map(records, self.graph.nodes, sorted(self.graph.fixed), self.loop_matches, self.focal,

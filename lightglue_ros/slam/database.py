@@ -55,7 +55,7 @@ class KeyframeRecord:
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.keypoints, self.normalized, self.descriptors, self.points)) + \
-            (self.global_descriptor.nbytes if self.global_descriptor is not None else 0)
+            sum(a.nbytes for a in (self.global_descriptor, self.landmark_ids) if a is not None)
 
     @classmethod
     def from_arrays(cls, key, session, stamp, T_world_camera, keypoints, normalized, descriptors, points,
