@@ -121,6 +121,9 @@ class Summary:
     """Per-frame bookkeeping for the final report."""
 
     def __init__(self):
+        from lightglue_ros.vo.tracker import append_pose   # the tracker's modules load with the run, not the CLI
+
+        self._append_pose = append_pose
         self.stamps, self.poses, self.states, self.layers, self.timings = [], [], {}, [], {}
         self.frames = self.tracked = self.keyframes = self.dropped = 0
         self.priors = self.priors_used = 0
@@ -128,9 +131,7 @@ class Summary:
         self.scale = ""
 
     def add(self, result) -> None:
-        from lightglue_ros.vo.tracker import append_pose
-
-        append_pose(self.stamps, self.poses, result)
+        self._append_pose(self.stamps, self.poses, result)
         state = getattr(result.state, "value", str(result.state))
         self.states[state] = self.states.get(state, 0) + 1
         # Tracked: the pose came from a measurement (the first frame defines the origin).

@@ -94,9 +94,10 @@ def adjust_map(records: Sequence[KeyframeRecord], nodes: Dict[int, np.ndarray], 
     Returns the free keyframes' adjusted nodes, or None when nothing can move or the adjustment has too few inliers.
     """
     by_id = {r.id: k for k, r in enumerate(records)}
-    held = [r.id for r in records if r.id in set(fixed)]
+    fixed = set(fixed)
+    held = [r.id for r in records if r.id in fixed]
     if len(held) < 2:   # the gauge: the first two keyframes (a monocular map's scale is their baseline)
-        held = held + [r.id for r in records if r.id not in held][:2 - len(held)]
+        held = held + [r.id for r in records if r.id not in fixed][:2 - len(held)]
     order = held + [r.id for r in records if r.id not in set(held)]
     if len(order) <= len(held):
         return None
@@ -162,7 +163,7 @@ def adjust_map(records: Sequence[KeyframeRecord], nodes: Dict[int, np.ndarray], 
     if share < MIN_INLIER_SHARE:
         return None
     adjusted = {}
-    cameras, points_of = camera[keep], point_index
+    cameras = camera[keep]
     for c in range(len(held), len(order)):
         record = records[by_id[order[c]]]
         T_world_camera = np.linalg.inv(T_camera_world[c])
@@ -171,8 +172,8 @@ def adjust_map(records: Sequence[KeyframeRecord], nodes: Dict[int, np.ndarray], 
         s = decompose(nodes[record.id])[2]
         rows = np.flatnonzero((cameras == c) & inliers)
         if len(rows) >= MIN_SCALE_POINTS:
-            own = _own_depths(record, keys[record.id], tracks, ids[usable][points_of[rows]])
-            depth = (X[points_of[rows]] @ T_camera_world[c, :3, :3].T + T_camera_world[c, :3, 3])[:, 2]
+            own = _own_depths(record, keys[record.id], tracks, ids[usable][point_index[rows]])
+            depth = _transform(T_camera_world[c], X[point_index[rows]])[:, 2]
             good = np.isfinite(own) & (own > 0) & (depth > 0)
             if good.sum() >= MIN_SCALE_POINTS:
                 s = float(np.exp(np.median(np.log(depth[good] / own[good]))))

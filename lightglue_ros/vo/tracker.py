@@ -376,10 +376,8 @@ class Tracker:
             if self.state == TrackingState.INITIALIZING and self.keyframe.num_points >= cfg.min_scale_points:
                 self.state = TrackingState.TRACKING
             self.prior_since_keyframe = 0.0
-        result = self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
-                              reason=reason or hypothesis.reason, reinitialised=reinitialised)
-        result.revised = revised
-        return result
+        return self._result(frame, pair, hypothesis, timings, start, is_keyframe=bool(reason),
+                            reason=reason or hypothesis.reason, reinitialised=reinitialised, revised=revised)
 
     def _revise_waiting(self, keyframe: Keyframe) -> tuple:
         """(stamp, T_world_camera) of the frames that waited for the initialisation, by PnP on its new points."""
@@ -465,7 +463,8 @@ class Tracker:
 
     # --- output ------------------------------------------------------------------------------------------------
     def _result(self, frame: Frame, pair: Optional[MatchedPair], hypothesis: Optional[PoseHypothesis], timings: dict,
-                start: float, is_keyframe: bool, reason: str, reinitialised: bool = False) -> FrameResult:
+                start: float, is_keyframe: bool, reason: str, reinitialised: bool = False,
+                revised: tuple = ()) -> FrameResult:
         match = pair.match if pair is not None else None
         keyframe = pair.keyframe if pair is not None else self.keyframe
         if match is not None:
@@ -488,4 +487,5 @@ class Tracker:
             relative_covariance=self.covariance - keyframe.covariance,
             scale=METRIC_DEPTH if keyframe.metric else METRIC_PRIOR if self.prior_scale else RELATIVE_SCALE,
             prior_used=bool(hypothesis is not None and hypothesis.ok and hypothesis.prior_used),
-            prior_reason=hypothesis.prior_reason if hypothesis is not None else "", reinitialised=reinitialised)
+            prior_reason=hypothesis.prior_reason if hypothesis is not None else "", reinitialised=reinitialised,
+            revised=revised)
