@@ -51,7 +51,7 @@ def test_reliable_camera_every_frame_arrives(data_dir, tmp_path):
 
 @pytest.mark.parametrize("profile", [False, True], ids=["no-profile", "profile-on-both"])
 def test_best_effort_camera_losses_are_counted(data_dir, tmp_path, profile):
-    """Large best-effort images over Fast DDS's default transports are mostly lost (measured: 0-3 of 20 arrive).
+    """Large best-effort images over Fast DDS's default transports are lost (measured: 0-3 of 20 arrive, 4 of 8 once).
 
     Every one is answered or counted, the first loss names the fix, and with the shipped profile given to both processes
     every frame arrives.
@@ -67,7 +67,9 @@ def test_best_effort_camera_losses_are_counted(data_dir, tmp_path, profile):
         assert report["lost"] == 0 and report["answered"] + report["dropped"] == report["sent"], report
         assert report["answered"] >= 4, report
     else:
-        assert report["lost"] >= report["sent"] // 2, report
+        # How many are lost depends on the machine's load (CI once saw 3 of 8): what must hold is that losses
+        # happen without the profile and that every one is counted and named.
+        assert report["lost"] >= 1, report
         # A subscriber learns of a lost sample from the next one that arrives: the middleware cannot report the
         # last one, nor one before the first that arrived (measured: 6 of 8 counted, the other 2 those).
         assert report["sent"] - 2 <= accounted(report) <= report["sent"], report
