@@ -16,7 +16,8 @@ The tracker runs at the defaults (or with `--set` overrides). Per block of keyfr
   scale the next keyframes inherit.
 With true depths (synthetic), each handoff's links (pose, triangulation, BA: see below), the handoffs with the
 largest pose link (`--worst`: their solver, points, rotation from the keyframe, keyframe reason, and `sub`, the
-depth ratio of the points the pose was fitted to against all of the keyframe's), and the pose link by solver.
+depth ratio of the points the pose was fitted to against all of the keyframe's), and the links summed by solver and by
+keyframe reason.
 Then the drift per keyframe (log-linear fits) and the whole trajectory's ATE, KITTI metric and scale drift.
 """
 import argparse
@@ -192,10 +193,11 @@ def main() -> int:
                   + f" {100 * np.log(subset[j]):>+6.2f}"
                   + f" {r['solver']:>9} {r['num_points'] or 0:>4} {r['known']:>5} {r['inliers']:>4} "
                   f"{r['matches']:>5} {r['parallax']:>5.1f} {r['turn']:>5.2f} {r['gap']:>3} {r['reason']}")
-        for solver in sorted({r["solver"] for r in records[2:]}):
-            rows = [j for j in range(len(links["pose"])) if records[j + 2]["solver"] == solver]
-            print(f"pose link by solver: {solver}: {len(rows)} handoffs, sum "
-                  f"{100 * np.nansum(np.log(links['pose'][rows])):+.2f} %")
+        for field in ("solver", "reason"):
+            for value in sorted({r[field] for r in records[2:]}):
+                rows = [j for j in range(len(links["pose"])) if records[j + 2][field] == value]
+                print(f"links by {field}: {value}: {len(rows)} handoffs, sum " + ", ".join(
+                    f"{k} {100 * np.nansum(np.log(v[rows])):+.2f} %" for k, v in links.items()))
         print("handoff links, mean per keyframe: " + ", ".join(
             f"{k} {100 * np.nanmean(np.log(v)):+.3f} % (median {100 * np.nanmedian(np.log(v)):+.3f} %)"
             for k, v in links.items()))
