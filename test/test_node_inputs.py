@@ -168,19 +168,23 @@ def test_late_camera_info_time_jumps_and_depth(sequence, tmp_path):
 def test_replay_starting_over_resets_under_sim_time(sequence, tmp_path):
     """Under sim time a bag loop moves /clock back with the stamps: a new trajectory at the origin.
 
-    Stamps going back while the clock goes on: odom continues.
+    The node starts first, the player later (its image publisher unknown at activation, no /clock yet): the node
+    still subscribes. Stamps going back while the clock goes on: odom continues.
     """
-    peer = Peer(DOMAIN_ID + 1)
-    clock_pub = peer.node.create_publisher(Clock, "/clock", 10)
     node = start_node(DOMAIN_ID + 1, tmp_path, use_sim_time=True)
-    camera = Camera(peer, sequence, tmp_path / "vo_node.log")
+    camera = Camera(None, sequence, tmp_path / "vo_node.log")
+    if "frame worker started" not in camera.wait_log("frame worker started", timeout=120):
+        stop_node(node, tmp_path)
+        pytest.fail(f"vo_node did not activate; its log ends:\n{camera.log()[-3000:]}")
+    peer = camera.peer = Peer(DOMAIN_ID + 1)
+    clock_pub = peer.node.create_publisher(Clock, "/clock", 10)
 
     def tick(seconds):
         clock_pub.publish(Clock(clock=stamp_msg(seconds)))
         time.sleep(0.1)
 
     try:
-        peer.wait_for_node(node)
+        peer.wait_for_node(node, timeout=30.0)  # the graph is followed on the wall clock
         t = 100.0
         for i in range(4):  # RGB-D: metric from the first frame
             tick(t + i * 0.2)

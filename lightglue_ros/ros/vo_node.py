@@ -146,7 +146,8 @@ class VONode(LifecycleNode):
                        self.depth_input]
         self.wheel_input = WheelInput(self, self.log, self.wheel_config, cfg.qos)
         self.inputs.append(self.wheel_input.subscription)
-        self.input_timers = [self.create_timer(0.2, self.follow_publishers),
+        # Wall time: under sim time a ROS timer waits for /clock, and the player's images come with its first tick.
+        self.input_timers = [self.create_timer(0.2, self.follow_publishers, clock=self.steady_clock),
                              self.create_timer(PAIRING_TICK_S, self.release_due, clock=self.steady_clock)]
         self.mounting.start(cfg.mounting_wait_s)
         if self.slam is not None:
