@@ -17,7 +17,7 @@ The tracker runs at the defaults (or with `--set` overrides). Per block of keyfr
 With true depths (synthetic), each handoff's links (pose, triangulation, BA: see below), the handoffs with the
 largest pose link (`--worst`: their solver, points, rotation from the keyframe, keyframe reason, and `sub`, the
 depth ratio of the points the pose was fitted to against all of the keyframe's), and the links summed by solver and by
-keyframe reason.
+keyframe reason, with the steps' direction error (a noisy direction alone would lengthen them: E|t + n| > |t|).
 Then the drift per keyframe (log-linear fits) and the whole trajectory's ATE, KITTI metric and scale drift.
 """
 import argparse
@@ -193,11 +193,19 @@ def main() -> int:
                   + f" {100 * np.log(subset[j]):>+6.2f}"
                   + f" {r['solver']:>9} {r['num_points'] or 0:>4} {r['known']:>5} {r['inliers']:>4} "
                   f"{r['matches']:>5} {r['parallax']:>5.1f} {r['turn']:>5.2f} {r['gap']:>3} {r['reason']}")
+        # The step's direction error at creation: a noisy direction lengthens the step by 1 / cos(error) on
+        # average (E|t + n| > |t|) without any error in the points' depths.
+        estimated_steps, true_steps = (before[1:] - after[:-1])[1:], np.diff(true_positions, axis=0)[1:]
+        cosine = np.sum(estimated_steps * true_steps, axis=1) / np.maximum(
+            np.linalg.norm(estimated_steps, axis=1) * np.linalg.norm(true_steps, axis=1), 1e-12)
+        direction = np.arccos(np.clip(cosine, -1.0, 1.0))
         for field in ("solver", "reason"):
             for value in sorted({r[field] for r in records[2:]}):
                 rows = [j for j in range(len(links["pose"])) if records[j + 2][field] == value]
                 print(f"links by {field}: {value}: {len(rows)} handoffs, sum " + ", ".join(
-                    f"{k} {100 * np.nansum(np.log(v[rows])):+.2f} %" for k, v in links.items()))
+                    f"{k} {100 * np.nansum(np.log(v[rows])):+.2f} %" for k, v in links.items())
+                    + f"; step direction error median {np.degrees(np.median(direction[rows])):.2f} deg, "
+                    f"its lengthening summed {-100 * np.sum(np.log(np.cos(direction[rows]))):+.2f} %")
         print("handoff links, mean per keyframe: " + ", ".join(
             f"{k} {100 * np.nanmean(np.log(v)):+.3f} % (median {100 * np.nanmedian(np.log(v)):+.3f} %)"
             for k, v in links.items()))
