@@ -169,3 +169,38 @@ def test_refind_links_landmarks_the_chain_of_matches_lost():
         assert (newest[swapped] < 0).all()
         np.testing.assert_array_equal(newest[:half], first[:half])   # the chain's links are untouched
         assert local_map.adjust(FOCAL)      # and the adjustment takes the re-found observations
+
+
+def test_refind_leaves_the_matches_the_pose_fit_rejected_unlinked():
+    """What a pose fit rejected is not re-found: this keyframe's rejected keypoints, earlier rejected landmarks.
+
+    Keyframes 0-1-2-3, every point seen by each with its own descriptor: 0-1 link every point; 1-2 link the first
+    half and reject 10 wrong matches of the second (keyframe 1's points 40-49 to keyframe 2's 50-59); 2-3 link
+    the first half. The search re-finds in keyframe 2 the second half but the rejected matches' 20 points (their
+    landmarks and their keypoints), in keyframe 3 all but the 10 rejected landmarks.
+    """
+    rng = np.random.default_rng(5)
+    T, X, _, _, _ = scene(rng, cameras=4, points=80, noise_px=0.0)
+    descriptors = rng.normal(size=(len(X), 64))
+    descriptors /= np.linalg.norm(descriptors, axis=1, keepdims=True)
+    half, same = len(X) // 2, np.stack([np.arange(len(X))] * 2, axis=1)
+    rejected = np.stack([np.arange(half, half + 10), np.arange(half + 10, half + 20)], axis=1)
+    keyframes = []
+    for k in range(4):
+        Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+        kf = keyframe(k, np.linalg.inv(T[k]), Xc[:, :2] / Xc[:, 2:], Xc.copy())
+        kf.descriptors = descriptors.astype(np.float16)
+        keyframes.append(kf)
+    local_map = LocalMap(size=6, threshold_px=1.0, anchors=0, search_radius_px=4.0)
+    local_map.add(keyframes[0])
+    local_map.add(keyframes[1], keyframes[0], same)
+    local_map.add(keyframes[2], keyframes[1], same[:half], rejected)
+    assert local_map.refind(FOCAL) == half - 20
+    found = np.flatnonzero(keyframes[2].landmarks[half:] >= 0) + half
+    np.testing.assert_array_equal(found, np.arange(half + 20, len(X)))
+    keyframes[2].landmarks[found] = -1        # as if the search had been off at keyframe 2
+    local_map.add(keyframes[3], keyframes[2], same[:half])
+    assert local_map.refind(FOCAL) == half - 10
+    found = np.flatnonzero(keyframes[3].landmarks[half:] >= 0) + half
+    np.testing.assert_array_equal(found, np.arange(half + 10, len(X)))
+    np.testing.assert_array_equal(keyframes[3].landmarks[found], keyframes[0].landmarks[found])

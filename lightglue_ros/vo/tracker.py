@@ -457,7 +457,8 @@ class Tracker:
 
         The frame takes the adjusted pose.
         """
-        self.local_map.add(self.keyframe, pair.keyframe, pair.match.matches[hypothesis.inliers])
+        self.local_map.add(self.keyframe, pair.keyframe, pair.match.matches[hypothesis.inliers],
+                           pair.match.matches[~hypothesis.inliers])
         if self.local_map.adjust(self.camera.focal):
             self.T_world_camera = self.keyframe.T_world_camera.copy()
 
