@@ -1,10 +1,12 @@
 # Copyright 2026 The lightglue_ros authors
 # SPDX-License-Identifier: Apache-2.0
-"""The landmark search on real data: the landmarks it re-finds, against where the true poses put them.
+"""The landmark search: the landmarks it re-finds, against where the true poses put them.
 
-    .venv/bin/python bench/landmark_search.py ../shared/data/kitti01_51 [--set landmark_search_radius_px=4 ...]
+    .venv/bin/python bench/landmark_search.py kitti ../shared/data/kitti01_51 [--set landmark_search_radius_px=4]
+    .venv/bin/python bench/landmark_search.py synthetic street --frames 300 --seed 1 [--set ...]
 
-Runs the tracker over a KITTI-style folder of shared/data (`--set`: VOConfig overrides, as bench/scale_drift.py).
+Runs the tracker over a KITTI-style folder of shared/data or a synthetic sequence (arguments as
+bench/scale_drift.py's; `--set`: VOConfig overrides).
 At each keyframe's bundle adjustment, every landmark its keypoints see is checked against the ground truth: the
 landmark is triangulated from its older observations with the true poses and projected into the keyframe with
 its true pose. Printed for the observations the search re-found and for those the chain of matches linked:
@@ -19,7 +21,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from scale_drift import kitti_frames, parse_overrides
+from scale_drift import kitti_frames, parse_overrides, synthetic_frames
 
 from lightglue_ros.vo.local_map import LocalMap
 from lightglue_ros.vo.tracker import Tracker
@@ -93,13 +95,21 @@ def errors(record, truth, focal):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="KITTI-style folder of shared/data")
-    parser.add_argument("--frames", type=int, default=0, help="0: all")
+    parser.add_argument("kind", choices=("kitti", "synthetic"))
+    parser.add_argument("source", help="KITTI-style folder of shared/data, or a synthetic trajectory name")
+    parser.add_argument("--frames", type=int, default=0, help="0: all (KITTI), 300 (synthetic)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", default="640x480")
     parser.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE", help="VOConfig overrides")
     args = parser.parse_args()
     config = parse_overrides(args.set)
     tracker, truth = None, []
-    for camera, stamp, image, _, pose in kitti_frames(Path(args.source), args.frames):
+    if args.kind == "kitti":
+        frames = kitti_frames(Path(args.source), args.frames)
+    else:
+        width, height = (int(v) for v in args.size.split("x"))
+        frames = synthetic_frames(args.source, args.frames or 300, (width, height), args.seed, 10.0)
+    for camera, stamp, image, _, pose in frames:
         if tracker is None:
             tracker = RecordingTracker(config, camera)
         tracker.process(image, stamp)
