@@ -17,11 +17,8 @@ its true pose. Printed for the observations the search re-found and for those th
   adjustment (where the search looked);
 - `rejected`: re-found landmarks whose match to the previous keyframe the pose fit had rejected.
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
-from scale_drift import kitti_frames, parse_overrides, synthetic_frames
+from scale_drift import source_frames, source_parser
 
 from lightglue_ros.vo.local_map import LocalMap
 from lightglue_ros.vo.tracker import Tracker
@@ -94,21 +91,9 @@ def errors(record, truth, focal):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("kitti", "synthetic"))
-    parser.add_argument("source", help="KITTI-style folder of shared/data, or a synthetic trajectory name")
-    parser.add_argument("--frames", type=int, default=0, help="0: all (KITTI), 300 (synthetic)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", default="640x480")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE", help="VOConfig overrides")
-    args = parser.parse_args()
-    config = parse_overrides(args.set)
+    args = source_parser(__doc__.splitlines()[0], 300).parse_args()
+    config, frames = source_frames(args)
     tracker, truth = None, []
-    if args.kind == "kitti":
-        frames = kitti_frames(Path(args.source), args.frames)
-    else:
-        width, height = (int(v) for v in args.size.split("x"))
-        frames = synthetic_frames(args.source, args.frames or 300, (width, height), args.seed, 10.0)
     for camera, stamp, image, _, pose in frames:
         if tracker is None:
             tracker = RecordingTracker(config, camera)

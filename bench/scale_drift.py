@@ -108,24 +108,38 @@ def drift_per_keyframe(ratios: np.ndarray) -> float:
     return 100 * float(np.polyfit(np.flatnonzero(good), np.log(ratios[good]), 1)[0])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def source_parser(description: str, synthetic_frames_default: int) -> argparse.ArgumentParser:
+    """The arguments naming a sequence (KITTI folder or synthetic trajectory) and the VOConfig overrides."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("kind", choices=("kitti", "synthetic"))
     parser.add_argument("source", help="KITTI-style folder of shared/data, or a synthetic trajectory name")
-    parser.add_argument("--frames", type=int, default=0, help="0: all (KITTI), 2000 (synthetic)")
+    parser.add_argument("--frames", type=int, default=0,
+                        help=f"0: all (KITTI), {synthetic_frames_default} (synthetic)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--fps", type=float, default=10.0)
-    parser.add_argument("--block", type=int, default=10, help="keyframes per printed row")
-    parser.add_argument("--worst", type=int, default=15, help="handoffs listed with the largest pose link")
     parser.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE", help="VOConfig overrides")
-    args = parser.parse_args()
-    config = parse_overrides(args.set)
+    parser.set_defaults(synthetic_frames_default=synthetic_frames_default)
+    return parser
+
+
+def source_frames(args):
+    """The VOConfig and the frames (see kitti_frames) of the arguments `source_parser` parsed."""
     if args.kind == "kitti":
         frames = kitti_frames(Path(args.source), args.frames)
     else:
         width, height = (int(v) for v in args.size.split("x"))
-        frames = synthetic_frames(args.source, args.frames or 2000, (width, height), args.seed, args.fps)
+        frames = synthetic_frames(args.source, args.frames or args.synthetic_frames_default, (width, height),
+                                  args.seed, args.fps)
+    return parse_overrides(args.set), frames
+
+
+def main() -> int:
+    parser = source_parser(__doc__.splitlines()[0], 2000)
+    parser.add_argument("--block", type=int, default=10, help="keyframes per printed row")
+    parser.add_argument("--worst", type=int, default=15, help="handoffs listed with the largest pose link")
+    args = parser.parse_args()
+    config, frames = source_frames(args)
 
     tracker, stamps, truth, estimate, true_depth, ms = None, [], [], [], {}, []
     for camera, stamp, image, depth, pose in frames:
