@@ -51,6 +51,10 @@ class RecordingLocalMap(LocalMap):
 class RecordingTracker(Tracker):
     """The tracker with that local map, telling it which matches each pose fit rejected."""
 
+    def __init__(self, *args, **kwargs):
+        self.records = []   # before the tracker's reset makes the first local map
+        super().__init__(*args, **kwargs)
+
     def _adjust_local_map(self, pair, hypothesis):
         self.local_map.just_rejected = pair.keyframe.landmarks[pair.match.matches[~hypothesis.inliers, 0]]
         super()._adjust_local_map(pair, hypothesis)
@@ -60,30 +64,29 @@ class RecordingTracker(Tracker):
         local_map.records = self.records
         return local_map
 
-    def reset(self, T_world_camera=None):
-        self.records = getattr(self, "records", [])
-        super().reset(T_world_camera)
 
-
-def triangulate(seen, truth) -> np.ndarray:
-    """World point from normalized observations (frame index, x) with the true world-from-camera poses (DLT)."""
+def triangulate(seen, T_camera_world) -> np.ndarray:
+    """World point from normalized observations (frame index, x) in several views with their true poses (DLT)."""
     rows = []
     for frame, x in seen:
-        P = np.linalg.inv(truth[frame])[:3]
+        P = T_camera_world[frame, :3]
         rows += [x[0] * P[2] - P[0], x[1] * P[2] - P[1]]
     X = np.linalg.svd(np.array(rows))[2][-1]
     return X[:3] / X[3]
 
 
-def errors(record, truth, focal):
-    """(error, radial, predicted error, predicted radial) in pixels, or None behind the camera."""
+def errors(record, truth, T_camera_world, focal):
+    """(error, radial, predicted error, predicted radial) in pixels, or None behind the camera.
+
+    `truth`: the true world-from-camera poses per frame, `T_camera_world` their inverses.
+    """
     _, frame, observed, predicted, seen, _ = record
-    T_camera_world = np.linalg.inv(truth[frame])
-    Xc = T_camera_world[:3, :3] @ triangulate(seen, truth) + T_camera_world[:3, 3]
+    R, t = T_camera_world[frame, :3, :3], T_camera_world[frame, :3, 3]
+    Xc = R @ triangulate(seen, T_camera_world) + t
     if Xc[2] <= 0 or predicted[2] <= 0:
         return None
     true = Xc[:2] / Xc[2]
-    motion = T_camera_world[:3, :3] @ (truth[frame][:3, 3] - truth[seen[-1][0]][:3, 3])
+    motion = R @ (truth[frame, :3, 3] - truth[seen[-1][0], :3, 3])
     focus = motion[:2] / motion[2] if abs(motion[2]) > 1e-9 else np.zeros(2)
     outward = (true - focus) / max(np.linalg.norm(true - focus), 1e-12)
     offsets = [observed - true, predicted[:2] / predicted[2] - true]
@@ -99,12 +102,15 @@ def main() -> int:
             tracker = RecordingTracker(config, camera)
         tracker.process(image, stamp)
         truth.append(pose)
+    truth = np.array(truth)
+    T_camera_world = np.linalg.inv(truth)
     print(f"{len(truth)} frames, landmark_search_radius_px {config.landmark_search_radius_px:g}")
     print(f"{'':>9} {'observations':>12} {'error median':>12} {'> 3 px':>6} {'radial mean':>11} "
           f"{'predicted error':>15} {'predicted radial':>16} {'rejected':>8}")
     for kind in ("chain", "re-found"):
         records = [r for r in tracker.records if r[0] == kind]
-        values = [(e, r[5]) for r in records if (e := errors(r, truth, tracker.camera.focal)) is not None]
+        checked = [(errors(r, truth, T_camera_world, tracker.camera.focal), r[5]) for r in records]
+        values = [(e, rejected) for e, rejected in checked if e is not None]
         if not values:
             print(f"{kind:>9} {0:>12}")
             continue

@@ -251,7 +251,7 @@ class LocalMap:
             T = keyframe.T_world_camera
             world = keyframe.points[i1] @ T[:3, :3].T + T[:3, 3]
             self.positions.update(zip(keyframe.landmarks[i1].tolist(), world))
-            if rejected is not None:
+            if rejected is not None and self.search_radius_px > 0:   # only the search reads them
                 self.rejected_keypoints = rejected[:, 1]
                 self.rejected_landmarks.update(previous.landmarks[rejected[:, 0]].tolist())
         self.keyframes.append(keyframe)
