@@ -37,6 +37,7 @@ from geometry_msgs.msg import PoseWithCovarianceStamped
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
@@ -317,6 +318,8 @@ class VONode(LifecycleNode):
                     self.process(arrival)
                     self.error = None
                 except Exception as error:  # noqa: BLE001  (one bad frame must never stop the node)
+                    if not rclpy.ok(context=self.context):  # it published as SIGINT/SIGTERM shut down
+                        break
                     self.error = f"{type(error).__name__}: {error}"
                     self.accounting.reject(f"error: {type(error).__name__}",
                                            f"{self.error}\n{traceback.format_exc()}", level="error", throttle=5.0)
@@ -487,6 +490,9 @@ def main(argv=None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except _rclpy.RCLError:
+        if rclpy.ok():  # else a timer published as the signal handler shut the context down: that is the shutdown
+            raise
     finally:
         node.stop_inputs()
         node.stop_worker()
