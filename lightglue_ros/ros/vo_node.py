@@ -491,7 +491,7 @@ def main(argv=None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except _rclpy.RCLError:
-        if rclpy.ok():  # else a timer published as the signal handler shut the context down: that is the shutdown
+        if rclpy.ok(context=node.context):  # else a callback published as a signal shut the context down
             raise
     finally:
         node.stop_inputs()
