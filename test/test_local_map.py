@@ -93,6 +93,42 @@ def test_local_map_links_landmarks_adjusts_the_newest_keyframe_and_restarts_on_a
     assert not local_map.adjust(FOCAL)
 
 
+def test_narrow_landmarks_stay_out_of_the_adjustment():
+    """Landmarks whose keyframes' points meet at less than `min_angle_deg` are neither adjusted nor move the poses.
+
+    Every keyframe's points carry 2 % depth noise; the first half of them have a (recorded) angle of 0.5 degrees,
+    the rest 2 degrees. At 1 degree the narrow half of the newest keyframe's points stay as triangulated while the
+    wide half is refined; at 0 both are.
+    """
+    rng = np.random.default_rng(4)
+    T, X, _, _, _ = scene(rng, cameras=4, points=80, noise_px=0.0)
+    narrow = np.arange(len(X)) < len(X) // 2
+    same = np.stack([np.arange(len(X))] * 2, axis=1)
+    depth_noise = 1 + rng.normal(0, 0.02, (4, len(X), 1))
+    truth = X @ T[3, :3, :3].T + T[3, :3, 3]
+    for min_angle_deg in (1.0, 0.0):
+        keyframes = []
+        for k in range(4):
+            Xc = X @ T[k, :3, :3].T + T[k, :3, 3]
+            keyframes.append(keyframe(k, np.linalg.inv(T[k]), Xc[:, :2] / Xc[:, 2:], Xc * depth_noise[k]))
+            keyframes[-1].point_angles[narrow] = np.radians(0.5)
+        keyframes[2].T_world_camera[:3, 3] += [0.01, -0.005, 0.0]
+        local_map = LocalMap(size=6, threshold_px=1.0, anchors=0, search_radius_px=0.0, min_angle_deg=min_angle_deg)
+        local_map.add(keyframes[0])
+        for k in range(1, 4):
+            local_map.add(keyframes[k], keyframes[k - 1], same)
+        triangulated = keyframes[3].points.copy()
+        assert local_map.adjust(FOCAL)
+        newest = keyframes[3]
+        error = np.abs(newest.points[:, 2] / truth[:, 2] - 1)
+        assert np.median(error[~narrow]) < 0.005                    # refined from 2 % noise
+        if min_angle_deg:
+            np.testing.assert_array_equal(newest.points[narrow], triangulated[narrow])
+        else:
+            assert np.median(error[narrow]) < 0.005
+        assert np.linalg.norm(keyframes[2].T_world_camera[:3, 3] - np.linalg.inv(T[2])[:3, 3]) < 2e-3
+
+
 def test_anchors_hold_the_scale_that_the_windows_fixed_pair_gets_wrong():
     """Older keyframes that see the window's points hold its scale; the window's 2 fixed keyframes alone do not.
 

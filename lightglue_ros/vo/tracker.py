@@ -187,7 +187,7 @@ class Tracker:
     def _local_map_settings(self) -> tuple:
         cfg = self.config
         return (cfg.local_map_keyframes, cfg.ransac_threshold_px, cfg.local_map_anchor_keyframes,
-                cfg.landmark_search_radius_px, cfg.wheel_baseline_sigma)
+                cfg.landmark_search_radius_px, cfg.wheel_baseline_sigma, cfg.local_map_min_angle_deg)
 
     def _new_local_map(self) -> LocalMap:
         return LocalMap(*self._local_map_settings())
