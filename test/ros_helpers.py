@@ -119,8 +119,7 @@ class Peer:
         self.received = {"odom": [], "path": [], "matches": [], "status": [], "/diagnostics": []}
         self.arrival = {}     # odom stamp -> monotonic arrival
         self.arrived_at = {}  # id(msg) -> monotonic arrival
-        for topic in record:
-            self.subscribe(topic)
+        self.subscriptions = {topic: self.subscribe(topic) for topic in record}
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -138,13 +137,19 @@ class Peer:
         return record
 
     def wait_for_node(self, process: subprocess.Popen, timeout: float = 120.0) -> None:
-        """Until the node subscribes to `image` (it loads and warms up its models first)."""
+        """Until the node subscribes to `image` (it loads and warms up its models first) and its outputs are matched.
+
+        A status published before the peer's subscription matched the node's (new, after a cleanup) publisher is
+        lost: CI saw the first frame's odometry arrive and its status not, after a fixed 0.5 s.
+        """
         deadline = time.monotonic() + timeout
-        while self.image_pub.get_subscription_count() == 0:
+        while self.image_pub.get_subscription_count() == 0 or \
+                any(s.get_publisher_count() == 0 for s in self.subscriptions.values()):
             assert process.poll() is None, "vo_node exited during start-up (see its log)"
-            assert time.monotonic() < deadline, "vo_node did not subscribe to image"
+            assert time.monotonic() < deadline, "vo_node did not subscribe to image or publish " + \
+                ", ".join(t for t, s in self.subscriptions.items() if s.get_publisher_count() == 0)
             time.sleep(0.1)
-        time.sleep(0.5)  # discovery of the node's publishers
+        time.sleep(0.5)  # the node's side of the discovery (its writers match the peer's readers)
 
     def publish(self, image_msg: Image, info: CameraInfo | None = None) -> None:
         if info is not None:
