@@ -119,14 +119,23 @@ class Peer:
         self.received = {"odom": [], "path": [], "matches": [], "status": [], "/diagnostics": []}
         self.arrival = {}     # odom stamp -> monotonic arrival
         self.arrived_at = {}  # id(msg) -> monotonic arrival
-        self.subscriptions = {topic: self.subscribe(topic) for topic in record}
+        self.subscriptions = {}  # topic -> the peer's subscription
+        for topic in record:
+            self.subscribe(topic)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
 
     def subscribe(self, topic: str):
-        return self.node.create_subscription(self.TOPICS[topic], topic, self.recorder(topic), QoSProfile(depth=1000))
+        subscription = self.node.create_subscription(self.TOPICS[topic], topic, self.recorder(topic),
+                                                     QoSProfile(depth=1000))
+        self.subscriptions[topic] = subscription
+        return subscription
+
+    def unmatched(self) -> list[str]:
+        """The topics the peer subscribes to that no publisher is matched to yet."""
+        return [topic for topic, s in self.subscriptions.items() if s.get_publisher_count() == 0]
 
     def recorder(self, topic):
         def record(msg):
@@ -143,11 +152,10 @@ class Peer:
         lost: CI saw the first frame's odometry arrive and its status not, after a fixed 0.5 s.
         """
         deadline = time.monotonic() + timeout
-        while self.image_pub.get_subscription_count() == 0 or \
-                any(s.get_publisher_count() == 0 for s in self.subscriptions.values()):
+        while self.image_pub.get_subscription_count() == 0 or self.unmatched():
             assert process.poll() is None, "vo_node exited during start-up (see its log)"
-            assert time.monotonic() < deadline, "vo_node did not subscribe to image or publish " + \
-                ", ".join(t for t, s in self.subscriptions.items() if s.get_publisher_count() == 0)
+            assert time.monotonic() < deadline, \
+                f"vo_node did not subscribe to image or publish {', '.join(self.unmatched())}"
             time.sleep(0.1)
         time.sleep(0.5)  # the node's side of the discovery (its writers match the peer's readers)
 

@@ -333,20 +333,21 @@ class LocalMap:
             return False
         self.refind(focal)
         fixed = len(self.keyframes) - free
-        camera, keypoint, landmark, angle = [], [], [], []
+        camera, keypoint, landmark = [], [], []
         for k, kf in enumerate(self.keyframes):
             index = np.flatnonzero(kf.landmarks >= 0)
             camera.append(np.full(len(index), k))
             keypoint.append(kf.normalized[index])
             landmark.append(kf.landmarks[index])
-            angle.append(kf.point_angles[index])
         camera, observed, landmark = np.concatenate(camera), np.concatenate(keypoint), np.concatenate(landmark)
         ids, inverse, counts = np.unique(landmark, return_inverse=True, return_counts=True)
         seen_free = np.isin(ids, landmark[camera >= fixed])   # landmarks the fixed keyframes alone see stay put
         keep = (counts >= 2) & seen_free & np.isin(ids, list(self.positions))
         if self.min_angle > 0:
-            widest = np.zeros(len(ids))   # each landmark's widest triangulation angle among its keyframes' points
-            np.maximum.at(widest, inverse, np.concatenate(angle))
+            # each landmark's widest triangulation angle among its keyframes' points (in `landmark`'s order)
+            angle = np.concatenate([kf.point_angles[kf.landmarks >= 0] for kf in self.keyframes])
+            widest = np.zeros(len(ids))
+            np.maximum.at(widest, inverse, angle)
             keep &= widest >= self.min_angle
         if not keep.any():
             return False
