@@ -68,9 +68,9 @@ def test_worker_thread_is_niced_and_matches_on_sessions_of_its_own(data_dir):
         assert graph.session.get_session_options().intra_op_num_threads == 1
 
 
-def detection(backend, query, candidate, shift):
-    """A verified loop whose correction moves the query by `shift` metres along y."""
-    correction = make_sim3(np.eye(3), [0.0, shift, 0.0])
+def detection(backend, query, candidate, shift, scale=1.0):
+    """A verified loop whose correction moves the query by `shift` metres along y (and scales by `scale`)."""
+    correction = make_sim3(np.eye(3), [0.0, shift, 0.0], scale)
     return Detection(LoopMeasurement(query, candidate, np.eye(4), 100, 100, 0.5), correction, 5.0)
 
 
@@ -89,6 +89,10 @@ def test_drift_bound_and_agreement():
     position = backend.graph.nodes[29][:3, 3]
     assert backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 1.5), position)
     assert not backend._agree(detection(backend, 29, 9, 1.0), detection(backend, 28, 8, 2.0), position)
+    # Monocular: the scales too (the query at the origin of its correction, so only the scale differs).
+    origin = np.zeros(3)
+    assert backend._agree(detection(backend, 29, 9, 0.0, 1.03), detection(backend, 28, 8, 0.0, 1.0), origin)
+    assert not backend._agree(detection(backend, 29, 9, 0.0, 1.19), detection(backend, 28, 8, 0.0, 1.0), origin)
     assert candidate.session == query.session == 0
 
 

@@ -15,7 +15,9 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
 - it is bounded: at most `max_correction_deg` of rotation and a move of `max_correction_fraction` of the path
   travelled since the candidate (or since the session's last loop) — the drift the odometry can have built up;
 - `consistent_keyframes` consecutive keyframes (gaps of at most `max_gap_keyframes`) verify loops that agree on it
-  (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree);
+  (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree): in rotation, position and, monocular,
+  scale (`agree_scale`: a loop to a view 40 degrees away can be right in rotation and position and 16 % off in
+  scale, which the graph then spreads over the whole loop);
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
 A refused one counts as rejected; the accepted ones are edges of the graph, and (`global_adjustment`) a monocular
@@ -317,8 +319,10 @@ class SlamBackend:
 
     def _agree(self, a: Detection, b: Detection, position: np.ndarray) -> bool:
         cfg = self.config
-        Ra, Rb = decompose(a.correction)[0], decompose(b.correction)[0]
+        (Ra, _, sa), (Rb, _, sb) = decompose(a.correction), decompose(b.correction)
         if rotation_deg(Ra.T @ Rb) > cfg.agree_rotation_deg:
+            return False
+        if abs(np.log(sa / sb)) > cfg.agree_scale:   # 1 and 1 when metric
             return False
         pa = a.correction[:3, :3] @ position + a.correction[:3, 3]
         pb = b.correction[:3, :3] @ position + b.correction[:3, 3]

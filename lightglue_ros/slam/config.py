@@ -57,6 +57,10 @@ class SlamConfig:
                                      range=(0.0, 180.0))
     agree_translation: float = knob(0.15, "... and by at most this share of the query's median scene depth in "
                                     "position.", range=(0.0, 100.0))
+    agree_scale: float = knob(0.05, "... and (monocular) by at most this log ratio in scale: on the synthetic "
+                              "loop (seed 1, 640x480) a first edge 16 % off in scale, its neighbours within 1 %, bent "
+                              "the map (ATE 0.011 m without SLAM, 0.030 m with; refused: 0.0054 m).",
+                              range=(0.0, 10.0))
     max_correction_deg: float = knob(20.0, "A loop's correction of the query keyframe's rotation may not exceed "
                                      "this (cuVSLAM: 10 degrees).", range=(0.0, 180.0))
     max_correction_fraction: float = knob(0.2, "... nor move it by more than this share of the path travelled "
