@@ -16,7 +16,7 @@ query's pose, C = S_world_candidate S_candidate_query S_world_query^-1. A correc
   travelled since the candidate (or since the session's last loop) — the drift the odometry can have built up;
 - `consistent_keyframes` consecutive keyframes (gaps of at most `max_gap_keyframes`) verify loops that agree on it
   (ORB-SLAM's 3 coincident keyframes; cuVSLAM's two verifications that agree): in rotation, position and, monocular,
-  scale (`agree_scale`: a loop to a view 40 degrees away can be right in rotation and position and 16 % off in
+  scale (`agree_scale`: a loop to a view 44 degrees away can be right in rotation and position and 16 % off in
   scale, which the graph then spreads over the whole loop);
 - after the optimisation its edges agree with the rest of the graph (`max_loop_error`, RTAB-Map's check).
 
