@@ -11,6 +11,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TransformStamped
 from nav_msgs.msg import Odometry, Path
+from rclpy.duration import Duration
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import Image, PointCloud2, PointField
 from std_msgs.msg import String
@@ -29,6 +30,7 @@ MATCH_FIELDS = [("u0", PointField.FLOAT32), ("v0", PointField.FLOAT32), ("u1", P
                 ("keyframe_id", PointField.UINT32), ("keyframe_stamp", PointField.FLOAT64)]
 MATCH_DTYPE = np.dtype([(name, np.float32) for name, _ in MATCH_FIELDS[:6]]
                        + [("keyframe_id", np.uint32), ("keyframe_stamp", np.float64)])
+DELIVERY_TIMEOUT_S = 1.0   # cleanup waits at most this per publisher for its subscribers to acknowledge
 
 
 def matches_cloud(result, header) -> PointCloud2:
@@ -83,6 +85,9 @@ class OdometryOutput:
     def destroy(self) -> None:
         for publisher in (self.odom_pub, self.path_pub, self.matches_pub, self.matches_image_pub, self.status_pub,
                           self.diagnostics_pub):
+            # The last frame's messages (cleanup waits for the frame in progress) die with a writer destroyed at
+            # once: CI lost its status while its odometry arrived. Reliable ones get a moment to be acknowledged.
+            publisher.wait_for_all_acked(Duration(seconds=DELIVERY_TIMEOUT_S))
             self.node.destroy_publisher(publisher)
         self.tf_broadcaster = None
 
